@@ -1,0 +1,1 @@
+"""The ``twin`` command: thin wrappers that parse, call one library function, show progress and print."""
