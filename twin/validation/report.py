@@ -8,14 +8,14 @@ from typing import Any, Literal
 
 Status = Literal["pass", "fail", "skipped"]
 _STATUSES = ("pass", "fail", "skipped")
-_DECIMALS = 6  # JSON floats: micrometres / milligrams, enough for any threshold here
+_DIGITS = 6  # significant digits of JSON floats: measurements are not more precise, limits (1e-15) survive
 
 
 def _round(value: float | None) -> float | None:
-    """Round a measured value for JSON; NaN and infinities (not valid JSON) become ``None``."""
+    """Round a measured value for JSON to 6 significant digits; NaN and infinities (not JSON) become ``None``."""
     if value is None or not math.isfinite(value):
         return None
-    return round(float(value), _DECIMALS)
+    return float(f"{float(value):.{_DIGITS}g}")
 
 
 @dataclass(frozen=True)
@@ -40,13 +40,17 @@ class Finding:
     message: str
 
     def __post_init__(self) -> None:
+        for attr in ("value", "limit"):  # numpy scalars in, plain floats out
+            v = getattr(self, attr)
+            if v is not None:
+                object.__setattr__(self, attr, float(v))
         if not self.check or not self.element:
             raise ValueError(f"a Finding needs a check and an element, got {self.check!r}, {self.element!r}")
         if "\n" in self.message:
             raise ValueError(f"a Finding message is one line, got {self.message!r}")
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict; floats rounded to 6 decimals, NaN as ``None``."""
+        """JSON-ready dict; floats rounded to 6 significant digits, NaN as ``None``."""
         return {
             "check": self.check,
             "element": self.element,
