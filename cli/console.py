@@ -10,7 +10,7 @@ from typing import Any
 from rich.console import Console
 
 out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def print_json(document: Any) -> None:
@@ -24,9 +24,8 @@ def stages(quiet: bool) -> Iterator:
     if quiet:
         yield lambda _stage: None
         return
+    if not err.is_terminal:  # logs and CI: one plain line per stage
+        yield lambda stage: err.print(f"{stage} ...", markup=False)
+        return
     with err.status("starting") as status:
-        def progress(stage: str) -> None:
-            err.log(f"[dim]{stage}[/dim]") if not err.is_terminal else None
-            status.update(stage)
-
-        yield progress
+        yield status.update

@@ -6,9 +6,10 @@ Exit codes: 0 success, 1 a TwinError (bad input, failed check: one line naming t
 
 from __future__ import annotations
 
+import functools
 import sys
+from collections.abc import Callable
 
-import click
 import typer
 
 import twin
@@ -42,37 +43,36 @@ def _root(
     _state["debug"] = debug
 
 
-app.command("validate")(validate.validate)
-app.command("demo")(demo.demo)
+def _errors_to_exit_codes(command: Callable) -> Callable:
+    """Run a subcommand; a TwinError becomes one line on stderr and exit 1, Ctrl-C exit 130."""
+
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except TwinError as exc:
+            if _state["debug"]:
+                err.print_exception()
+            err.print(f"[bold red]error:[/bold red] {exc}", highlight=False)
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            err.print("interrupted; nothing partial was left behind")
+            raise typer.Exit(130) from None
+
+    return run
+
+
+app.command("validate")(_errors_to_exit_codes(validate.validate))
+app.command("demo")(_errors_to_exit_codes(demo.demo))
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; returns the exit code (the console script exits with it)."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    _state["debug"] = "--debug" in argv
-    command = typer.main.get_command(app)
+    """Run the CLI and return its exit code (usage errors are 2)."""
     try:
-        code = command.main(args=argv, prog_name="twin", standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.ClickException as exc:  # usage errors: bad option, missing argument
-        exc.show()
-        return 2 if isinstance(exc, click.UsageError) else exc.exit_code
-    except (KeyboardInterrupt, click.exceptions.Abort):
-        err.print("interrupted; nothing partial was left behind")
-        return 130
-    except TwinError as exc:
-        if _state["debug"]:
-            err.print_exception()
-        err.print(f"[bold red]error:[/bold red] {exc}", markup=True, highlight=False)
-        return 1
-    except Exception:
-        if _state["debug"]:
-            raise
-        err.print_exception()
-        err.print("[bold red]internal error[/bold red]: please report it with the traceback above")
-        return 3
-    return code if isinstance(code, int) else 0
+        app(args=list(sys.argv[1:] if argv is None else argv), prog_name="twin")
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    return 0
 
 
 if __name__ == "__main__":

@@ -6,6 +6,8 @@ chose ``MUJOCO_GL``); on Debian that needs ``libegl1`` and ``libegl-mesa0`` (``m
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import mujoco
@@ -17,6 +19,22 @@ from twin.extras import require
 
 class RenderError(TwinError):
     """No OpenGL context could be made, so no picture was rendered."""
+
+
+def _prefer_egl_when_headless() -> None:
+    # MuJoCo chose its GL back end when it was first imported. If that happened before twin set MUJOCO_GL
+    # (the user imported mujoco first) on a machine without a display, it chose GLFW, which cannot work
+    # here: switch the renderer to EGL, which is what MUJOCO_GL=egl would have selected.
+    if not sys.platform.startswith("linux") or os.environ.get("DISPLAY"):
+        return
+    from mujoco.rendering.classic import gl_context
+
+    if getattr(gl_context, "_MUJOCO_GL", "egl") in ("", "glfw", "enable", "enabled", "on", "true", "1"):
+        try:
+            from mujoco.egl import GLContext
+        except ImportError:
+            return
+        gl_context.GLContext = GLContext
 
 
 def render_image(
@@ -50,6 +68,7 @@ def render_image(
     camera.distance = distance_scale * model.stat.extent
     camera.azimuth = azimuth
     camera.elevation = elevation
+    _prefer_egl_when_headless()
     try:
         renderer = mujoco.Renderer(model, height=height, width=width)
     except Exception as exc:  # GL back ends raise ImportError, RuntimeError or their own errors
