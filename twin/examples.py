@@ -149,3 +149,24 @@ def factory_cell(seed: int = 0) -> tuple[Scene, list[str]]:
     scene.add_free_object("wedge", wedge, pos=(2.0, 1.2, 0.25 / 3), mass=4.0, material=RUBBER)
     objects.append("wedge")
     return scene, objects
+
+
+def two_link_arm() -> Scene:
+    """A planar 2-link arm on a static pedestal: a position-servoed shoulder and a torque-driven elbow.
+
+    Link lengths 0.4 m and 0.3 m, hinge axes along y, joint damping, armature and friction set as a real arm's
+    would be; used by tests and as the smallest articulated example.
+    """
+    scene = Scene("two_link_arm")
+    scene.add_floor((2.0, 2.0), material=CONCRETE)
+    pedestal = scene.add_body("pedestal", pos=(0, 0, 0))
+    scene.add_geom(pedestal, Box((0.2, 0.2, 0.5)), name="pedestal", pos=(0, 0, 0.25), material=STEEL)
+    upper = scene.add_body("upper_arm", parent=pedestal, pos=(0, 0, 0.6))
+    scene.add_geom(upper, Box((0.06, 0.06, 0.4)), name="upper_arm", pos=(0, 0, 0.2), material=PLASTIC, mass=1.5)
+    scene.add_hinge(upper, "shoulder", axis=(0, 1, 0), limits=(-1.2, 1.2), damping=1.0, armature=0.05, frictionloss=0.2)
+    fore = scene.add_body("forearm", parent=upper, pos=(0, 0, 0.45))
+    scene.add_geom(fore, Box((0.05, 0.05, 0.3)), name="forearm", pos=(0, 0, 0.15), material=PLASTIC, mass=0.8)
+    scene.add_hinge(fore, "elbow", axis=(0, 1, 0), limits=(-2.0, 2.0), damping=0.5, armature=0.02, frictionloss=0.1)
+    scene.add_position_actuator("shoulder", kp=200.0, kv=10.0, ctrlrange=(-1.2, 1.2), forcerange=(-80, 80))
+    scene.add_motor("elbow", ctrlrange=(-1.0, 1.0), gear=20.0)
+    return scene
