@@ -73,3 +73,13 @@ def test_deterministic(demo_dir, tmp_path):
     assert main(["demo", "--out", str(again), "--quiet"]) == 0
     for name in ("scene.xml", "scene.usda", "twin.json", "meshes/wedge.obj"):
         assert (again / name).read_bytes() == (demo_dir / name).read_bytes(), name
+
+
+def test_usd_passes_every_usd_validator(demo_dir):
+    from pxr import UsdValidation
+
+    validators = UsdValidation.ValidationRegistry().GetOrLoadAllValidators()
+    assert any("usdPhysicsValidators" in v.GetMetadata().name for v in validators)
+    stage = Usd.Stage.Open(str(demo_dir / "scene.usda"))
+    errors = UsdValidation.ValidationContext(validators).Validate(stage)
+    assert [e.GetMessage() for e in errors if e.GetType() != UsdValidation.ValidationErrorType.None_] == []
