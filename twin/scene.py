@@ -193,6 +193,20 @@ class Scene:
         geom.density = 0.0
         return geom
 
+    def add_plane(self, name: str, *, size_xy=(0.0, 0.0), pos=(0.0, 0.0, 0.0), quat=IDENTITY_QUAT, material=None):
+        """Add a static collision plane through ``pos`` with normal +z of ``quat``'s frame.
+
+        Args:
+            size_xy: Rendered extents in m; (0, 0) draws it infinite. It always collides as infinite.
+        """
+        material = self.add_material(material or DEFAULT_MATERIAL)
+        geom = self.spec.worldbody.add_geom(name=name, type=mujoco.mjtGeom.mjGEOM_PLANE, pos=list(pos), quat=list(quat))
+        geom.size = [size_xy[0] / 2, size_xy[1] / 2, 0.05]
+        geom.material = material.name
+        geom.rgba = list(material.rgba)
+        geom.friction = [material.friction, _TORSIONAL_FRICTION, _ROLLING_FRICTION]
+        return geom
+
     def add_floor(self, size_xy=(10.0, 10.0), *, thickness: float = 0.1, material: Material | None = None):
         """Add the floor as a static box of ``thickness`` m whose top face is z = 0."""
         return self.add_static(

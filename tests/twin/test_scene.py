@@ -119,3 +119,15 @@ def test_mjcf_round_trip_with_mesh_files(tmp_path):
         np.testing.assert_allclose(loaded.body(name).inertia, in_memory.body(name).inertia, rtol=1e-6)
         np.testing.assert_allclose(loaded.body(name).ipos, in_memory.body(name).ipos, atol=1e-8)
     np.testing.assert_allclose(loaded.mesh_vert, in_memory.mesh_vert, atol=1e-7)
+
+
+def test_static_plane_supports_a_box():
+    scene = Scene("t")
+    scene.add_plane("ground", size_xy=(4, 4), material=Material("concrete", friction=0.8))
+    scene.add_free_object("box", Box((0.2, 0.2, 0.2)), pos=(0, 0, 0.1), mass=1.0)
+    model = scene.compile()
+    assert model.geom("ground").type == mujoco.mjtGeom.mjGEOM_PLANE and model.geom("ground").friction[0] == 0.8
+    data = mujoco.MjData(model)
+    for _ in range(500):
+        mujoco.mj_step(model, data)
+    assert data.body("box").xpos[2] == pytest.approx(0.1, abs=2e-3)
