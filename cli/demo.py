@@ -6,25 +6,28 @@ import time
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from cli.console import out, print_json, stages
 from cli.validate import show_report
 from twin.examples import factory_cell
 from twin.provenance import make_provenance
-from twin.twin_dir import write_twin
+from twin.twin_dir import check_twin_output, write_twin
 
 
 def demo(
     out_dir: Path = typer.Option(Path("demo_twin"), "--out", help="Twin directory to write (replaced if it is an earlier twin)."),
-    seed: int = typer.Option(0, "--seed", help="Varies the boxes' sizes and placement."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Varies the boxes' sizes and placement."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
     json_output: bool = typer.Option(False, "--json", help="Print one JSON document summarising the run."),
 ) -> None:
-    """Build a small factory cell (floor, walls, shelf, table, boxes, tote, cabinet with a hinged door),
-    write it as a twin directory (scene.xml, scene.usda, twin.json, report.html), validate it and say where
-    the files are. Works offline.
+    """Build, validate and report a small factory cell as a twin directory (offline).
+
+    The cell: floor, walls, a shelf, a table, boxes, a tote, a rubber wedge and a cabinet with a hinged door.
+    Writes scene.xml, scene.usda, twin.json, overview.png and report.html, then says where they are.
     """
     started = time.perf_counter()
+    check_twin_output(out_dir)  # refuse before any work
     with stages(quiet or json_output) as progress:
         progress("building the factory cell")
         scene, names = factory_cell(seed)
@@ -52,9 +55,10 @@ def demo(
         if not quiet:
             show_report(result.validation)
         for warning in result.warnings:
-            out.print(f"[yellow]warning:[/yellow] {warning}")
+            out.print(f"[yellow]warning:[/yellow] {escape(warning)}")
         out.print(f"Twin written to {result.path} in {seconds:.1f} s:")
-        for name in ("scene.xml", "scene.usda", "twin.json", "report.html"):
-            out.print(f"  {result.path / name}")
+        for name in ("scene.xml", "scene.usda", "twin.json", "overview.png", "report.html"):
+            if name in result.manifest.files:
+                out.print(f"  {result.path / name}")
     if not result.validation.ok:
         raise typer.Exit(1)

@@ -11,10 +11,11 @@ import sys
 from collections.abc import Callable
 
 import typer
+from rich.markup import escape
 
 import twin
 from cli import demo, validate
-from cli.console import err
+from cli.console import err, print_json
 from twin.errors import TwinError
 
 app = typer.Typer(
@@ -53,7 +54,9 @@ def _errors_to_exit_codes(command: Callable) -> Callable:
         except TwinError as exc:
             if _state["debug"]:
                 err.print_exception()
-            err.print(f"[bold red]error:[/bold red] {exc}", highlight=False)
+            err.print(f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False)
+            if kwargs.get("json_output"):  # scripts reading stdout get a JSON document too
+                print_json({"ok": False, "error": str(exc)})
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
             err.print("interrupted; nothing partial was left behind")

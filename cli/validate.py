@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from cli.console import out, print_json
@@ -22,18 +23,18 @@ def show_report(report) -> None:
     for check in report.checks:
         style = _STATUS_STYLE.get(check.status, "")
         status = f"[{style}]{check.status}[/{style}]" + (f" ({len(check.findings)})" if check.findings else "")
-        table.add_row(check.name, status, check.description)
+        table.add_row(check.name, status, escape(check.description))
     out.print(table)
     for finding in report.findings:
-        out.print(f"[red]{finding.check}[/red]: {finding.message}", markup=True, highlight=False)
+        out.print(f"[red]{finding.check}[/red]: {escape(finding.message)}", highlight=False)
     for check in report.checks:
         if check.status == "skipped" and check.reason:
-            out.print(f"[yellow]{check.name} skipped[/yellow]: {check.reason}")
+            out.print(f"[yellow]{check.name} skipped[/yellow]: {escape(check.reason)}")
     out.print(report.summary())
 
 
 def validate(
-    path: Path = typer.Argument(..., help="An MJCF file, or a twin directory holding scene.xml."),
+    path: Path = typer.Argument(..., metavar="PATH", help="An MJCF file, or a twin directory holding scene.xml."),
     json_output: bool = typer.Option(False, "--json", help="Print one JSON document instead of tables."),
     settle_time: float = typer.Option(2.0, "--settle-time", min=0.1, help="Seconds simulated by the settle check."),
 ) -> None:

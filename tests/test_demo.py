@@ -38,8 +38,11 @@ def test_manifest_matches_the_scene(demo_dir):
     for obj in manifest.objects:
         body = model.body(obj.name)
         assert obj.mass == pytest.approx(model.body_subtreemass[body.id], abs=1e-6)
-    box = next(o for o in manifest.objects if o.name == "box_floor_0")
-    assert box.position[2] == pytest.approx(box.size[2] / 2, abs=1e-6)  # resting on the floor, z up
+    on_floor = [o for o in manifest.objects if o.name in ("box_floor_0", "box_floor_1", "tote", "wedge", "cabinet")]
+    for obj in on_floor:  # resting on the floor, z up: the bounding box starts at z = 0
+        assert obj.position[2] - obj.size[2] / 2 == pytest.approx(0.0, abs=1e-6), obj.name
+    wedge = next(o for o in manifest.objects if o.name == "wedge")
+    assert wedge.size == pytest.approx((0.5, 0.4, 0.25), abs=1e-6)  # the mesh's own extents
     assert manifest.provenance.command == "twin demo" and manifest.provenance.parameters == {"seed": 0}
     assert "mujoco" in manifest.provenance.versions
 

@@ -11,7 +11,7 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from twin.errors import OutputError
@@ -36,26 +36,46 @@ def _remove_stale(out: Path) -> None:
             shutil.rmtree(sibling, ignore_errors=True) if sibling.is_dir() else sibling.unlink(missing_ok=True)
 
 
+Replaceable = Callable[[Path], "str | None"]
+"""Given an existing, non-empty output directory: None if it may be replaced, else why not."""
+
+
+def check_output_directory(out: str | Path, replaceable: Replaceable | None = None) -> None:
+    """Raise :class:`OutputError` unless ``out`` is absent, empty, or ``replaceable`` accepts it.
+
+    Call it before long work so a refusal comes first; :func:`atomic_directory` calls it again.
+    """
+    out = Path(out).absolute()
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise OutputError("exists and is not a directory; choose another output path", out)
+    if not any(out.iterdir()):
+        return
+    reason = "is not empty" if replaceable is None else replaceable(out)
+    if reason:
+        raise OutputError(f"{reason}; choose another output path or remove it", out)
+
+
+def _default_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o777 & ~umask
+
+
 @contextlib.contextmanager
-def atomic_directory(out: str | Path, *, replaceable: str | None = None) -> Iterator[Path]:
+def atomic_directory(out: str | Path, *, replaceable: Replaceable | None = None) -> Iterator[Path]:
     """Yield an empty temporary directory that becomes ``out`` when the block completes.
 
     Args:
         out: The final directory.
-        replaceable: If ``out`` exists, it is replaced only when it is empty or holds this file name (e.g.
-            ``"twin.json"``: an earlier output of the same kind); otherwise :class:`OutputError` is raised
-            before any work is done, so nothing of the user's is lost.
+        replaceable: Decides whether an existing, non-empty ``out`` (an earlier output of the same kind,
+            holding nothing else) may be replaced; without it only an empty ``out`` is. A refusal is an
+            :class:`OutputError` raised before the block runs, so nothing of the user's is lost.
     """
     out = Path(out).absolute()
-    if out.exists():
-        if not out.is_dir():
-            raise OutputError("exists and is not a directory; choose another output path", out)
-        if any(out.iterdir()) and (replaceable is None or not (out / replaceable).exists()):
-            raise OutputError(
-                "exists, is not empty and is not an earlier output of this command; "
-                "choose another output path or remove it",
-                out,
-            )
+    check_output_directory(out, replaceable)
+    mode = out.stat().st_mode & 0o7777 if out.exists() else _default_mode()
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         _remove_stale(out)
@@ -64,6 +84,7 @@ def atomic_directory(out: str | Path, *, replaceable: str | None = None) -> Iter
         raise OutputError(f"cannot create the output directory: {exc.strerror}", out) from None
     try:
         yield tmp
+        os.chmod(tmp, mode)  # mkdtemp makes it 0700; give it the mode a plain mkdir (or the old output) had
         old = None
         if out.exists():
             old = out.parent / f".{out.name}{_MARK}{os.getpid()}-old"

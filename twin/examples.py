@@ -15,6 +15,11 @@ from twin.transforms import yaw_quat
 CONCRETE = Material("concrete", friction=0.9, rgba=(0.55, 0.55, 0.58, 1.0), density=2400.0)
 PAINTED_WALL = Material("painted_wall", friction=0.6, rgba=(0.85, 0.84, 0.80, 1.0), density=1800.0)
 STEEL = Material("steel", friction=0.5, rgba=(0.25, 0.35, 0.55, 1.0), density=7850.0)
+# Cabinet panels are modelled 2 cm thick for robust contacts but are ~1 mm sheet with stiffeners: an
+# effective density keeps the masses real (a 0.8 x 0.5 x 1.0 m cabinet weighs ~30 kg, its door ~6 kg).
+SHEET_STEEL = Material("sheet_steel", friction=0.5, rgba=(0.30, 0.42, 0.62, 1.0), density=400.0)
+DOOR_PAINT = Material("door_paint", friction=0.5, rgba=(0.80, 0.82, 0.86, 1.0), density=400.0)
+HANDLE = Material("handle", friction=0.5, rgba=(0.1, 0.1, 0.1, 1.0), density=7850.0)
 WOOD = Material("wood", friction=0.6, rgba=(0.65, 0.48, 0.30, 1.0), density=600.0)
 CARDBOARD = Material("cardboard", friction=0.7, rgba=(0.72, 0.56, 0.36, 1.0), density=150.0)
 PLASTIC = Material("plastic", friction=0.4, rgba=(0.15, 0.45, 0.75, 1.0), density=950.0)
@@ -78,16 +83,16 @@ def _cabinet(scene: Scene, pos) -> None:
         "top": ((d, w - 2 * t, t), (0, 0, h - t / 2)),
     }
     for name, (size, at) in panels.items():
-        scene.add_geom(body, Box(size), name=f"cabinet_{name}", pos=at, material=STEEL)
+        scene.add_geom(body, Box(size), name=f"cabinet_{name}", pos=at, material=SHEET_STEEL)
     # Hinge on the door's outer face at the left edge: opening (negative angle) swings it outwards, clear of
     # the carcass at both limits.
     hinge = (d / 2 + gap + t, -w / 2, 0.0)
     door = scene.add_body("cabinet_door", parent=body, pos=hinge)
     scene.add_geom(
         door, Box((t, w - gap, h - 2 * gap)), name="cabinet_door",
-        pos=(-t / 2, (w - gap) / 2, h / 2), material=STEEL,
+        pos=(-t / 2, (w - gap) / 2, h / 2), material=DOOR_PAINT,
     )
-    scene.add_geom(door, Box((0.02, 0.02, 0.15)), name="cabinet_handle", pos=(0.01, w - 0.08, h / 2), material=STEEL)
+    scene.add_geom(door, Box((0.03, 0.03, 0.2)), name="cabinet_handle", pos=(0.015, w - 0.08, h / 2), material=HANDLE)
     scene.add_hinge(door, "cabinet_door_hinge", axis=(0, 0, 1), limits=(-1.6, 0.0), damping=0.5, frictionloss=0.05)
 
 

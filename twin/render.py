@@ -42,9 +42,9 @@ def render_image(
     *,
     width: int = 960,
     height: int = 640,
-    azimuth: float = 160.0,
-    elevation: float = -30.0,
-    distance_scale: float = 1.6,
+    azimuth: float = 200.0,
+    elevation: float = -40.0,
+    distance_scale: float = 0.8,
     data: mujoco.MjData | None = None,
 ) -> np.ndarray:
     """Render ``model`` at ``data`` (qpos0 when None) from a free camera aimed at the scene's centre.

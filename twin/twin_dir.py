@@ -15,8 +15,8 @@ import mujoco
 import numpy as np
 
 from twin import report as html
-from twin.atomic import atomic_directory
-from twin.errors import ModelError
+from twin.atomic import atomic_directory, check_output_directory
+from twin.errors import ManifestError, ModelError
 from twin.manifest import IDENTITY_4X4, ObjectRecord, Provenance, TwinManifest
 from twin.mjcf import to_mjcf
 from twin.render import RenderError, render_image, save_png
@@ -39,6 +39,25 @@ class TwinOutput:
     warnings: tuple[str, ...]
 
 
+def earlier_twin(path: Path) -> str | None:
+    """None when the directory ``path`` holds an earlier twin and nothing else, else why it does not."""
+    try:
+        manifest = TwinManifest.load(path / "twin.json")
+    except ManifestError as exc:
+        return f"is not empty and holds no valid twin ({exc.message})"
+    listed = set(manifest.files)
+    extra = sorted(str(p.relative_to(path)) for p in path.rglob("*") if p.is_file() and str(p.relative_to(path)) not in listed)
+    if extra:
+        shown = ", ".join(extra[:5]) + (f" and {len(extra) - 5} more" if len(extra) > 5 else "")
+        return f"holds an earlier twin but also files that are not part of it ({shown})"
+    return None
+
+
+def check_twin_output(out: str | Path) -> None:
+    """Raise :class:`~twin.errors.OutputError` unless ``out`` is absent, empty or only an earlier twin."""
+    check_output_directory(out, earlier_twin)
+
+
 def _subtree(model: mujoco.MjModel, root: int) -> list[int]:
     return [b for b in range(model.nbody) if b == root or _is_descendant(model, b, root)]
 
@@ -51,6 +70,20 @@ def _is_descendant(model: mujoco.MjModel, body: int, root: int) -> bool:
     return False
 
 
+_CORNERS = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], dtype=float)
+
+
+def _geom_points(model: mujoco.MjModel, data: mujoco.MjData, geom: int) -> np.ndarray:
+    """World points whose bounding box is the geom's: a mesh's vertices, else its local box's corners."""
+    mesh = int(model.geom_dataid[geom])
+    if int(model.geom_type[geom]) == int(mujoco.mjtGeom.mjGEOM_MESH) and mesh >= 0:
+        start, count = model.mesh_vertadr[mesh], model.mesh_vertnum[mesh]
+        local = model.mesh_vert[start : start + count]  # in the geom's frame after compilation
+    else:
+        local = model.geom_aabb[geom, :3] + _CORNERS * model.geom_aabb[geom, 3:]
+    return data.geom_xpos[geom] + local @ data.geom_xmat[geom].reshape(3, 3).T
+
+
 def object_records(model: mujoco.MjModel, names: Sequence[str], source: str) -> tuple[ObjectRecord, ...]:
     """Manifest records of the named bodies at qpos0: world AABB of their subtree's geoms and subtree mass.
 
@@ -59,18 +92,12 @@ def object_records(model: mujoco.MjModel, names: Sequence[str], source: str) -> 
     """
     data = mujoco.MjData(model)
     mujoco.mj_kinematics(model, data)
-    corners = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], dtype=float)
     records = []
     for name in names:
         body = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_BODY, name)
         if body < 0:
             raise ModelError(f"object '{name}' is not a body of the scene")
-        points = []
-        for b in _subtree(model, body):
-            for g in np.flatnonzero(model.geom_bodyid == b):
-                centre, half = model.geom_aabb[g, :3], model.geom_aabb[g, 3:]
-                local = centre + corners * half
-                points.append(data.geom_xpos[g] + local @ data.geom_xmat[g].reshape(3, 3).T)
+        points = [_geom_points(model, data, g) for b in _subtree(model, body) for g in np.flatnonzero(model.geom_bodyid == b)]
         if not points:
             raise ModelError(f"object '{name}' has no geometry")
         points = np.concatenate(points)
@@ -141,7 +168,7 @@ def write_twin(
     step = progress or (lambda _stage: None)
     warnings: list[str] = []
     out = Path(out)
-    with atomic_directory(out, replaceable="twin.json") as tmp:
+    with atomic_directory(out, replaceable=earlier_twin) as tmp:
         step("writing scene.xml")
         xml_path = to_mjcf(spec, tmp)
         try:

@@ -80,7 +80,47 @@ def test_demo_refuses_to_overwrite_user_data(tmp_path):
     out = tmp_path / "mine"
     out.mkdir()
     (out / "notes.txt").write_text("keep me")
-    result = _run("demo", "--out", str(out), "--quiet")
+    result = _run("demo", "--out", str(out))
     assert result.returncode == 1
-    assert "is not an earlier output of this command" in result.stderr
+    assert "is not empty and holds no valid twin" in result.stderr
+    assert "building" not in result.stderr  # refused before any work
     assert (out / "notes.txt").read_text() == "keep me"
+    (out / "twin.json").write_text("{}")  # a file merely called twin.json is not a twin
+    result = _run("demo", "--out", str(out), "--quiet")
+    assert result.returncode == 1 and "field 'schema_version' is missing" in result.stderr
+    assert (out / "notes.txt").read_text() == "keep me"
+
+
+def test_demo_replaces_an_earlier_twin_but_not_files_added_to_it(tmp_path, capsys):
+    out = tmp_path / "twin"
+    assert main(["demo", "--out", str(out), "--quiet"]) == 0
+    assert main(["demo", "--out", str(out), "--quiet", "--seed", "3"]) == 0  # an earlier twin: replaced
+    assert json.loads((out / "twin.json").read_text())["provenance"]["parameters"] == {"seed": 3}
+    (out / "my_notes.txt").write_text("keep me")
+    capsys.readouterr()
+    assert main(["demo", "--out", str(out), "--quiet"]) == 1
+    assert "also files that are not part of it (my_notes.txt)" in capsys.readouterr().err
+    assert (out / "my_notes.txt").read_text() == "keep me"
+
+
+def test_errors_with_json_are_json_too(tmp_path):
+    result = _run("validate", str(tmp_path / "nope.xml"), "--json")
+    assert result.returncode == 1
+    document = json.loads(result.stdout)
+    assert document["ok"] is False and "nope.xml" in document["error"]
+
+
+def test_negative_seed_is_a_usage_error():
+    result = _run("demo", "--seed", "-1", "--out", "x")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+def test_missing_extra_message_keeps_the_extra_name(tmp_path):
+    code = "import sys; sys.modules['pxr'] = None\nfrom cli.main import main\nsys.exit(main(sys.argv[1:]))"
+    result = subprocess.run(
+        [sys.executable, "-c", code, "demo", "--out", str(tmp_path / "t"), "--quiet"],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 1
+    assert "pip install 'twin-builder[usd]'" in result.stderr
+    assert not (tmp_path / "t").exists()

@@ -32,7 +32,7 @@ def test_error_leaves_previous_output(tmp_path):
     with atomic_directory(out) as tmp:
         (tmp / "twin.json").write_text("old")
     with pytest.raises(RuntimeError):
-        with atomic_directory(out, replaceable="twin.json") as tmp:
+        with atomic_directory(out, replaceable=_ours) as tmp:
             (tmp / "twin.json").write_text("new")
             raise RuntimeError("boom")
     assert (out / "twin.json").read_text() == "old"
@@ -47,22 +47,38 @@ def test_keyboard_interrupt_cleans_up(tmp_path):
     assert not (tmp_path / "twin").exists() and _leftovers(tmp_path) == []
 
 
-def test_replaces_an_earlier_output(tmp_path):
+def _ours(path):
+    return None if (path / "twin.json").read_text() == "old" else "is not ours"
+
+
+def test_replaces_an_earlier_output_and_keeps_its_mode(tmp_path):
     out = tmp_path / "twin"
-    out.mkdir()
+    out.mkdir(mode=0o750)
+    out.chmod(0o750)
     (out / "twin.json").write_text("old")
-    (out / "stale.txt").write_text("x")
-    with atomic_directory(out, replaceable="twin.json") as tmp:
+    with atomic_directory(out, replaceable=_ours) as tmp:
         (tmp / "twin.json").write_text("new")
-    assert (out / "twin.json").read_text() == "new" and not (out / "stale.txt").exists()
+    assert (out / "twin.json").read_text() == "new"
+    assert out.stat().st_mode & 0o777 == 0o750
+
+
+def test_new_output_gets_the_mode_of_a_plain_mkdir(tmp_path):
+    (tmp_path / "plain").mkdir()
+    with atomic_directory(tmp_path / "twin") as tmp:
+        (tmp / "twin.json").write_text("{}")
+    assert (tmp_path / "twin").stat().st_mode & 0o777 == (tmp_path / "plain").stat().st_mode & 0o777
 
 
 def test_refuses_to_replace_user_data(tmp_path):
     out = tmp_path / "my_project"
     out.mkdir()
+    (out / "twin.json").write_text("{}")
     (out / "notes.txt").write_text("precious")
-    with pytest.raises(OutputError, match="is not an earlier output of this command"):
-        with atomic_directory(out, replaceable="twin.json"):
+    with pytest.raises(OutputError, match="is not ours; choose another output path or remove it"):
+        with atomic_directory(out, replaceable=_ours):
+            pass
+    with pytest.raises(OutputError, match="is not empty; choose another output path"):
+        with atomic_directory(out):
             pass
     assert (out / "notes.txt").read_text() == "precious"
     (tmp_path / "file").write_text("x")

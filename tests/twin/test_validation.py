@@ -286,6 +286,21 @@ def test_door_swings_into_its_static_frame():
     assert report.check("penetration").status == "pass"  # MuJoCo filters these contacts: only the sweep sees it
 
 
+def test_door_swings_through_a_post_between_its_limits():
+    # Clear of everything at both limits (closed, and folded back beside the cabinet), but half-way open the
+    # door passes through a static post standing in front of the cabinet.
+    spec = _cabinet("-3.0 0")
+    post = spec.worldbody.add_geom(name="post", type=mujoco.mjtGeom.mjGEOM_BOX, size=[0.02, 0.02, 0.3])
+    post.pos = [0.45, -0.2, 0.3]
+    report = validate_spec(spec)
+    finding = _only(report, "joint_sweep")
+    assert finding.element == "door_hinge"
+    assert "part-way through its range" in finding.message
+    assert "geom 'door_panel' (body 'door') penetrates geom 'post' (body 'world')" in finding.message
+    assert finding.value > 10.0
+    assert validate_spec(_cabinet("-3.0 0")).check("joint_sweep").status == "pass"  # without the post
+
+
 def test_arm_link_swings_into_its_parent():
     report = validate_spec(_arm("-1.5 2.9"))
     finding = _only(report, "joint_sweep")

@@ -1,8 +1,9 @@
-"""Check ``joint_sweep``: no limited joint at a limit pushes its subtree deeper into other geoms.
+"""Check ``joint_sweep``: no limited joint, anywhere in its range, pushes its subtree deeper into other geoms.
 
 MuJoCo filters contacts between a body and its parent and between bodies welded to the world, so a door can
 swing into its frame, or an arm link into the link before it, and no contact ever shows it. Each limited hinge
-or slide joint is moved to each limit (all other joints at ``qpos0``), and the signed distance between every
+or slide joint is moved to each limit and to evenly spaced positions between them (at most
+:data:`HINGE_STEP` rad or :data:`SLIDE_STEP` m apart; all other joints at ``qpos0``), and the signed distance between every
 geom of the moved subtree and every other geom that could touch it (contype/conaffinity, filtered pairs
 included, explicit ``<exclude>`` honoured) is measured with ``mj_geomDistance``. Overlaps already present at
 ``qpos0`` (designed overlaps at an arm's joints) only count by how much they grow.
@@ -23,6 +24,12 @@ MAX_DEPTH_INCREASE = 0.001
 """Largest tolerated growth (m) of a geom pair's penetration between qpos0 and a joint limit."""
 DISTMAX = 0.01
 """Distances (m) are only resolved up to this; farther pairs do not matter."""
+
+HINGE_STEP = 0.1
+"""Largest spacing (rad) of the positions a hinge is swept through between its limits."""
+SLIDE_STEP = 0.02
+"""Largest spacing (m) of the positions a slide is swept through between its limits."""
+MAX_POSITIONS = 64
 
 _SWEPT = (int(mujoco.mjtJoint.mjJNT_HINGE), int(mujoco.mjtJoint.mjJNT_SLIDE))
 
@@ -83,8 +90,9 @@ def findings(model: mujoco.MjModel) -> list[Finding]:
         model: The compiled model.
 
     Returns:
-        One finding per (joint, limit) with a collision, naming the deepest pair and its depth (mm, the value),
-        in joint order, lower limit first.
+        One finding per (joint, limit) with a collision; for a joint clear at both limits, one for the deepest
+        collision strictly between them (a door swinging through a post mid-way); each naming the deepest pair and its depth (mm, the
+        value), in joint order: lower limit, upper limit, then the sweep.
     """
     collides = (model.geom_contype | model.geom_conaffinity) != 0
     excluded = _excluded(model)
@@ -100,24 +108,39 @@ def findings(model: mujoco.MjModel) -> list[Finding]:
         others = np.flatnonzero(~inside & collides)
         if moved.size == 0 or others.size == 0:
             continue
-        for side, limit in zip(("lower", "upper"), model.jnt_range[j], strict=True):
+        lo, hi = (float(v) for v in model.jnt_range[j])
+        step = HINGE_STEP if int(model.jnt_type[j]) == int(mujoco.mjtJoint.mjJNT_HINGE) else SLIDE_STEP
+        count = min(MAX_POSITIONS, max(2, math.ceil((hi - lo) / step) + 1))
+        interior = np.linspace(lo, hi, count)[1:-1]
+        sweep_worst, at_limits = None, len(out)
+        for side, position in [("lower", lo), ("upper", hi)] + [("sweep", float(q)) for q in interior]:
             data.qpos[:] = model.qpos0
-            data.qpos[model.jnt_qposadr[j]] = limit
+            data.qpos[model.jnt_qposadr[j]] = position
             mujoco.mj_kinematics(model, data)
-            hits = []
-            for g1, g2 in _candidates(model, data, moved, others):
-                b1, b2 = int(model.geom_bodyid[g1]), int(model.geom_bodyid[g2])
-                if (min(b1, b2), max(b1, b2)) in excluded or not _compatible(model, g1, g2):
-                    continue
-                dist = _distance(model, data, g1, g2)
-                if dist >= -MAX_DEPTH_INCREASE:
-                    continue
-                before = min(0.0, _distance(model, base, g1, g2))
-                if before - dist > MAX_DEPTH_INCREASE:
-                    hits.append((dist, before, int(g1), int(g2)))
-            if hits:
-                out.append(_finding(model, j, side, float(limit), sorted(hits)))
+            hits = sorted(_hits(model, data, base, moved, others, excluded))
+            if not hits:
+                continue
+            if side != "sweep":
+                out.append(_finding(model, j, side, position, hits))
+            elif sweep_worst is None or hits[0][0] < sweep_worst[1][0][0]:
+                sweep_worst = (position, hits)
+        if sweep_worst is not None and len(out) == at_limits:  # a limit finding already covers this joint
+            out.append(_finding(model, j, "sweep", *sweep_worst))
     return out
+
+
+def _hits(model, data, base, moved, others, excluded):
+    """(distance, distance at qpos0, geom, geom) of pairs that penetrate deeper than at qpos0."""
+    for g1, g2 in _candidates(model, data, moved, others):
+        b1, b2 = int(model.geom_bodyid[g1]), int(model.geom_bodyid[g2])
+        if (min(b1, b2), max(b1, b2)) in excluded or not _compatible(model, g1, g2):
+            continue
+        dist = _distance(model, data, g1, g2)
+        if dist >= -MAX_DEPTH_INCREASE:
+            continue
+        before = min(0.0, _distance(model, base, g1, g2))
+        if before - dist > MAX_DEPTH_INCREASE:
+            yield (dist, before, int(g1), int(g2))
 
 
 def _distance(model: mujoco.MjModel, data: mujoco.MjData, g1: int, g2: int) -> float:
@@ -137,8 +160,9 @@ def _finding(model: mujoco.MjModel, joint: int, side: str, limit: float, hits: l
     r1, r2 = model_ref(model, "geom", g1), model_ref(model, "geom", g2)
     b1, b2 = model_ref(model, "body", model.geom_bodyid[g1]), model_ref(model, "body", model.geom_bodyid[g2])
     more = f"; {len(hits) - 1} more pair(s)" if len(hits) > 1 else ""
+    at = f"part-way through its range, at {where}" if side == "sweep" else f"at its {side} limit {where}"
     return Finding(
         CHECK, model_name(model, "joint", joint), depth_mm, "mm", MAX_DEPTH_INCREASE * 1000.0,
-        f"{model_ref(model, 'joint', joint)} at its {side} limit {where}: {r1} ({b1}) penetrates {r2} ({b2}) "
+        f"{model_ref(model, 'joint', joint)} {at}: {r1} ({b1}) penetrates {r2} ({b2}) "
         f"by {depth_mm:.1f} mm ({max(0.0, -before) * 1000:.1f} mm at qpos0){more}",
     )
