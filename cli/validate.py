@@ -30,6 +30,8 @@ def show_report(report) -> None:
     for check in report.checks:
         if check.status == "skipped" and check.reason:
             out.print(f"[yellow]{check.name} skipped[/yellow]: {escape(check.reason)}")
+    for note in report.notes:
+        out.print(f"[cyan]note:[/cyan] {escape(note)}")
     out.print(report.summary())
 
 

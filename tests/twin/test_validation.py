@@ -469,3 +469,24 @@ def test_malformed_xml_is_an_input_error(tmp_path):
     assert str(info.value) == (
         f"{path}: cannot parse MJCF: XML parse error 14:; Error=XML_ERROR_MISMATCHED_ELEMENT ErrorID=14 (0xe) "
         "Line number=1: XMLElement name=body; expected a MuJoCo XML model")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Notes: facts that are not defects
+
+
+def test_notes_say_how_a_file_was_read(tmp_path):
+    urdf = tmp_path / "arm.urdf"
+    urdf.write_text('<?xml version="1.0"?>\n<robot name="r"><link name="base"/></robot>')
+    notes = validate_path(urdf).notes
+    assert any(n.startswith("read as URDF through MuJoCo's importer") for n in notes)
+    assert "the model has no geoms: there is nothing to collide" in notes
+
+    door = '<body name="d"><joint name="h" axis="0 0 1" range="-90 0"/><geom type="box" size=".1 .1 .1"/></body>'
+    degrees = tmp_path / "degrees.xml"
+    degrees.write_text(f"<mujoco><worldbody>{door}</worldbody></mujoco>")
+    radians = tmp_path / "radians.xml"
+    radians.write_text(f'<mujoco><compiler angle="radian"/><worldbody>{door}</worldbody></mujoco>')
+    assert any("were read in degrees" in n for n in validate_path(degrees).notes)
+    assert validate_path(radians).notes == ()
+    assert validate_path(radians).to_dict()["notes"] == []

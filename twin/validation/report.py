@@ -107,10 +107,13 @@ class ValidationReport:
     Args:
         source: What was validated (a file path, or ``"<spec>"``).
         checks: One result per check, in the order of :data:`twin.validation.CHECKS`.
+        notes: Facts worth knowing that are not defects (URDF input, angles read in degrees, nothing to
+            simulate), one line each.
     """
 
     source: str
     checks: tuple[CheckResult, ...]
+    notes: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -150,11 +153,12 @@ class ValidationReport:
         return text
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict: ``{"source", "ok", "summary", "checks": [...]}``."""
+        """JSON-ready dict: ``{"source", "ok", "summary", "notes": [...], "checks": [...]}``."""
         return {
             "source": self.source,
             "ok": self.ok,
             "summary": self.summary(),
+            "notes": list(self.notes),
             "checks": [c.to_dict() for c in self.checks],
         }
 

@@ -42,7 +42,24 @@ def validate_path(path: str | Path, *, settle_time: float = 2.0) -> ValidationRe
             spec = mujoco.MjSpec.from_file(str(path))
         except ValueError as exc:
             raise InputError(f"cannot parse MJCF: {one_line(exc)}; expected a MuJoCo XML model", path) from exc
-    return _validate(spec, str(path), settle_time, tuple(parse_warnings))
+    notes = _file_notes(path, spec)
+    return _validate(spec, str(path), settle_time, tuple(parse_warnings), notes)
+
+
+def _file_notes(path: Path, spec: mujoco.MjSpec) -> tuple[str, ...]:
+    """What a reader of the report should know about how the file was read."""
+    head = path.read_bytes()[:4096].decode("utf-8", "replace")
+    root = head.split("<", 1)[-1] if "<" in head else ""
+    while root.startswith(("?", "!")):  # skip the XML declaration and comments
+        root = root.split("<", 1)[-1] if "<" in root else ""
+    if root.startswith("robot"):
+        return ("read as URDF through MuJoCo's importer: MuJoCo's defaults apply (e.g. contacts between "
+                "geoms of adjacent links are filtered), convert to MJCF to control them",)
+    angular = (int(mujoco.mjtJoint.mjJNT_HINGE), int(mujoco.mjtJoint.mjJNT_BALL))
+    if spec.compiler.degree and any(int(j.type) in angular for j in spec.joints):
+        return ("angles (joint ranges, euler) were read in degrees, MJCF's default: add "
+                '<compiler angle="radian"/> if the file means radians',)
+    return ()
 
 
 def validate_spec(spec: mujoco.MjSpec, *, source: str = "<spec>", settle_time: float = 2.0) -> ValidationReport:
@@ -60,7 +77,7 @@ def validate_spec(spec: mujoco.MjSpec, *, source: str = "<spec>", settle_time: f
 
 
 def _validate(
-    spec: mujoco.MjSpec, source: str, settle_time: float, parse_warnings: tuple[str, ...]
+    spec: mujoco.MjSpec, source: str, settle_time: float, parse_warnings: tuple[str, ...], notes: tuple[str, ...] = ()
 ) -> ValidationReport:
     if not (math.isfinite(settle_time) and settle_time >= 0):
         raise TwinError(f"settle_time must be a finite number of seconds >= 0, got {settle_time!r}")
@@ -95,7 +112,11 @@ def _validate(
     results["compile"] = _result("compile", compile_findings)
     results["mass"] = _result("mass", mass_findings)
     results["actuator_ctrlrange"] = _result("actuator_ctrlrange", ctrl_findings)
-    return ValidationReport(source, tuple(results[c.name] for c in CHECKS))
+    if model is not None and model.njnt == 0:
+        notes += ("nothing moves in this model (no joints): settle, mass and joint_sweep had nothing to check",)
+    if model is not None and model.ngeom == 0:
+        notes += ("the model has no geoms: there is nothing to collide",)
+    return ValidationReport(source, tuple(results[c.name] for c in CHECKS), notes)
 
 
 def _result(name: str, findings: list[Finding]) -> CheckResult:
