@@ -19,6 +19,7 @@ from twin.atomic import atomic_directory, check_output_directory
 from twin.errors import ManifestError, ModelError
 from twin.manifest import IDENTITY_4X4, ObjectRecord, Provenance, TwinManifest
 from twin.mjcf import to_mjcf
+from twin.model_queries import subtree_mask
 from twin.render import RenderError, render_image, save_png
 from twin.usd import write_usd
 from twin.validation import ValidationReport, validate_path
@@ -58,18 +59,6 @@ def check_twin_output(out: str | Path) -> None:
     check_output_directory(out, earlier_twin)
 
 
-def _subtree(model: mujoco.MjModel, root: int) -> list[int]:
-    return [b for b in range(model.nbody) if b == root or _is_descendant(model, b, root)]
-
-
-def _is_descendant(model: mujoco.MjModel, body: int, root: int) -> bool:
-    while body > 0:
-        body = int(model.body_parentid[body])
-        if body == root:
-            return True
-    return False
-
-
 _CORNERS = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], dtype=float)
 
 
@@ -97,7 +86,7 @@ def object_records(model: mujoco.MjModel, names: Sequence[str], source: str) -> 
         body = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_BODY, name)
         if body < 0:
             raise ModelError(f"object '{name}' is not a body of the scene")
-        points = [_geom_points(model, data, g) for b in _subtree(model, body) for g in np.flatnonzero(model.geom_bodyid == b)]
+        points = [_geom_points(model, data, g) for b in np.flatnonzero(subtree_mask(model, body)) for g in np.flatnonzero(model.geom_bodyid == b)]
         if not points:
             raise ModelError(f"object '{name}' has no geometry")
         points = np.concatenate(points)

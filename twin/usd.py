@@ -179,10 +179,9 @@ def _filtered_pairs(model: mujoco.MjModel, jointed: set[tuple[int, int]]) -> dic
     """
     from twin.usd_joints import contact_filtered
 
-    pairs: set[tuple[int, int]] = set()
-    for sig in model.exclude_signature:
-        # MuJoCo packs the two body ids of an <exclude> into one int: (body1 << 16) + body2.
-        pairs.add(tuple(sorted((int(sig) >> 16, int(sig) & 0xFFFF))))
+    from twin.model_queries import excluded_body_pairs
+
+    pairs = excluded_body_pairs(model)
     moving = np.flatnonzero(model.body_weldid != 0)
     for i, b1 in enumerate(moving):
         for b2 in moving[i + 1 :]:

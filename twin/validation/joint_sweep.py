@@ -16,6 +16,7 @@ import math
 import mujoco
 import numpy as np
 
+from twin.model_queries import excluded_body_pairs, subtree_mask
 from twin.validation._names import model_name, model_ref
 from twin.validation.report import Finding
 
@@ -32,24 +33,6 @@ SLIDE_STEP = 0.02
 MAX_POSITIONS = 64
 
 _SWEPT = (int(mujoco.mjtJoint.mjJNT_HINGE), int(mujoco.mjtJoint.mjJNT_SLIDE))
-
-
-def _subtree(model: mujoco.MjModel, body: int) -> np.ndarray:
-    """Boolean mask over bodies: ``body`` and all its descendants."""
-    inside = np.zeros(model.nbody, dtype=bool)
-    inside[body] = True
-    for b in range(body + 1, model.nbody):  # parents come before children in MuJoCo's body order
-        inside[b] = inside[model.body_parentid[b]]
-    return inside
-
-
-def _excluded(model: mujoco.MjModel) -> set[tuple[int, int]]:
-    """Body pairs (low id, high id) with an explicit ``<exclude>``."""
-    pairs = set()
-    for sig in model.exclude_signature:
-        b1, b2 = int(sig) >> 16, int(sig) & 0xFFFF
-        pairs.add((min(b1, b2), max(b1, b2)))
-    return pairs
 
 
 def _candidates(model: mujoco.MjModel, data: mujoco.MjData, moved: np.ndarray, others: np.ndarray) -> np.ndarray:
@@ -95,7 +78,7 @@ def findings(model: mujoco.MjModel) -> list[Finding]:
         value), in joint order: lower limit, upper limit, then the sweep.
     """
     collides = (model.geom_contype | model.geom_conaffinity) != 0
-    excluded = _excluded(model)
+    excluded = excluded_body_pairs(model)
     base = mujoco.MjData(model)
     mujoco.mj_kinematics(model, base)
     data = mujoco.MjData(model)
@@ -103,7 +86,7 @@ def findings(model: mujoco.MjModel) -> list[Finding]:
     for j in range(model.njnt):
         if not model.jnt_limited[j] or int(model.jnt_type[j]) not in _SWEPT:
             continue
-        inside = _subtree(model, int(model.jnt_bodyid[j]))[model.geom_bodyid]
+        inside = subtree_mask(model, int(model.jnt_bodyid[j]))[model.geom_bodyid]
         moved = np.flatnonzero(inside & collides)
         others = np.flatnonzero(~inside & collides)
         if moved.size == 0 or others.size == 0:
