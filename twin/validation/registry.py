@@ -25,7 +25,7 @@ CHECKS: tuple[CheckInfo, ...] = (
     CheckInfo("mesh_inertia", "no mesh uses legacy inertia where the exact computation differs by more than 2x"),
     CheckInfo(
         "joint_sweep",
-        "no limited hinge or slide joint at a limit pushes its subtree more than 1 mm deeper into other geoms",
+        "no limited hinge or slide joint, at its limits or part-way, pushes its subtree more than 1 mm deeper into other geoms",
     ),
     CheckInfo("actuator_ctrlrange", "every actuator has a control range of positive width"),
 )
