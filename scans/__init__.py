@@ -1,4 +1,5 @@
-"""Capture readers and reconstruction for ``twin build`` (not yet implemented: see the project's issues).
+"""Scans: capture readers, synthetic captures with ground truth, and (later) reconstruction for ``twin build``.
 
-Imports only :mod:`twin`.
+Imports only :mod:`twin`. The capture model is in :mod:`scans.capture`; readers are registered in
+:mod:`scans.readers` and writers in :mod:`scans.writers`.
 """
