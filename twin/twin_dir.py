@@ -120,7 +120,8 @@ def _report_sections(manifest: TwinManifest, validation: ValidationReport, pictu
     sections.append(
         html.Section(
             f"Validation: {validation.summary()}",
-            html.table(["check", "status", "what it checks", "findings"], check_rows, classes=["", "status"]),
+            html.table(["check", "status", "what it checks", "findings"], check_rows, classes=["", "status"])
+            + "".join(f"<p>Note: {html.esc(note)}</p>" for note in validation.notes),
         )
     )
     prov = manifest.provenance
