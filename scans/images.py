@@ -51,4 +51,4 @@ def write_png(path: str | Path, array: np.ndarray) -> None:
     pil = require("PIL.Image", "scan", "writing capture images")
     array = np.asarray(array)
     image = pil.fromarray(array.astype(np.uint16 if array.dtype == np.uint16 else np.uint8))
-    image.save(path, format="PNG")
+    image.save(path, format="PNG", compress_level=1)  # captures are large and noisy: speed over size
