@@ -14,13 +14,8 @@ import numpy as np
 
 from scans.capture import TriangleMesh
 from scans.errors import CaptureError
-from scans.readers.clouds import (
-    check_ply_size,
-    cloud_or_mesh_file,
-    is_mesh_file,
-    ply_face_count,
-    resolve,
-)
+from scans.readers.cloud_headers import check_ply_size, ply_face_count
+from scans.readers.clouds import cloud_or_mesh_file, is_mesh_file, resolve
 from twin.extras import require
 
 NAME = "mesh"
