@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 extras="${1:-usd,report}"
 python="${PYTHON:-python3}"
 
-# Headless rendering through EGL (Mesa's software renderer works without a GPU); open3d needs libusb.
-debs=(libegl1 libegl-mesa0 libgl1 libgl1-mesa-dri libopengl0 libusb-1.0-0 libgomp1)
+# Headless rendering through EGL (Mesa's software renderer works without a GPU); open3d needs libusb;
+# bubblewrap gives generated asset code a private file system, network and PID namespace.
+debs=(libegl1 libegl-mesa0 libgl1 libgl1-mesa-dri libopengl0 libusb-1.0-0 libgomp1 bubblewrap)
 missing=()
 for deb in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$deb" 2>/dev/null | grep -q "install ok installed" || missing+=("$deb")
