@@ -9,6 +9,7 @@ import typer
 from rich.markup import escape
 
 from cli.console import out, print_json, stages
+from asset_gen.demo import furnish
 from cli.validate import show_report
 from twin.examples import factory_cell
 from twin.provenance import make_provenance
@@ -23,7 +24,8 @@ def demo(
 ) -> None:
     """Build, validate and report a small factory cell as a twin directory (offline).
 
-    The cell: floor, walls, a shelf, a table, boxes, a tote, a rubber wedge and a cabinet with a hinged door.
+    The cell: floor, walls, a shelf, a table, boxes, a tote, a rubber wedge and a cabinet with a hinged door,
+    plus assets sampled from the built-in families with the seed (conveyor, drawer unit, cart, pallet).
     Writes scene.xml, scene.usda, twin.json, overview.png and report.html, then says where they are.
     """
     started = time.perf_counter()
@@ -31,11 +33,14 @@ def demo(
     with stages(quiet or json_output) as progress:
         progress("building the factory cell")
         scene, names = factory_cell(seed)
+        progress("placing sampled assets (conveyor, drawer unit, cart, pallet)")
+        assets = furnish(scene, seed)
+        sources = {name: "code:factory_cell" for name in names}
+        sources.update({name: f"asset:{family}" for name, family in assets.items()})
         result = write_twin(
             scene.spec,
             out_dir,
-            object_names=names,
-            source="code:factory_cell",
+            object_sources=sources,
             provenance=make_provenance("twin demo", parameters={"seed": seed}),
             progress=progress,
         )

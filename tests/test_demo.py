@@ -35,6 +35,9 @@ def test_manifest_matches_the_scene(demo_dir):
     model = mujoco.MjModel.from_xml_path(str(demo_dir / "scene.xml"))
     names = [o.name for o in manifest.objects]
     assert names[:3] == ["shelf", "table", "cabinet"] and "tote" in names and "wedge" in names
+    sources = {o.name: o.source for o in manifest.objects}
+    assert sources["conveyor"] == "asset:conveyor" and sources["drawers"] == "asset:drawers"
+    assert sources["cart"] == "asset:cart" and sources["pallet"] == "asset:pallet"
     for obj in manifest.objects:
         body = model.body(obj.name)
         assert obj.mass == pytest.approx(model.body_subtreemass[body.id], abs=1e-6)
@@ -58,10 +61,13 @@ def test_usd_has_the_same_bodies(demo_dir):
         assert mass == pytest.approx(model.body(name).mass[0], rel=1e-6)
     for static in ("shelf", "table", "cabinet"):
         assert static not in rigid
-    hinges = [p for p in stage.Traverse() if p.IsA(UsdPhysics.RevoluteJoint)]
-    assert len(hinges) == 1
-    joint = UsdPhysics.RevoluteJoint(hinges[0])
-    assert joint.GetLowerLimitAttr().Get() == pytest.approx(np.degrees(-1.6), rel=1e-5)
+    joints = {p.GetAttribute("mjc:name").Get(): p for p in stage.Traverse() if p.IsA(UsdPhysics.Joint)}
+    door = UsdPhysics.RevoluteJoint(joints["cabinet_door_hinge"])
+    assert door.GetLowerLimitAttr().Get() == pytest.approx(np.degrees(-1.6), rel=1e-5)
+    hinges = sum(p.IsA(UsdPhysics.RevoluteJoint) for p in joints.values())
+    slides = sum(p.IsA(UsdPhysics.PrismaticJoint) for p in joints.values())
+    assert hinges == int((model.jnt_type == mujoco.mjtJoint.mjJNT_HINGE).sum())
+    assert slides == int((model.jnt_type == mujoco.mjtJoint.mjJNT_SLIDE).sum()) > 0  # the drawer unit
 
 
 def test_report_and_validation(demo_dir, capsys):

@@ -7,7 +7,7 @@ error or Ctrl-C leaves the previous twin (or nothing), never a partial one.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -140,6 +140,7 @@ def write_twin(
     objects: Sequence[ObjectRecord] | None = None,
     object_names: Sequence[str] = (),
     source: str = "code",
+    object_sources: Mapping[str, str] | None = None,
     provenance: Provenance,
     capture_to_world: Sequence[float] = IDENTITY_4X4,
     settle_time: float = 2.0,
@@ -149,7 +150,8 @@ def write_twin(
     """Write the twin directory ``out`` for ``spec``, validate it and write its report.
 
     Args:
-        objects: Manifest records; computed from ``object_names`` and ``source`` when None.
+        objects: Manifest records; when None they are computed from the written scene for ``object_sources``
+            (body name -> source, in order) or else for ``object_names``, all with ``source``.
         capture_to_world: 4x4 row-major transform from the capture frame, flattened (identity for code).
         settle_time: Seconds simulated by the settle check.
         picture: Render ``overview.png`` (needs OpenGL); a failure to render becomes a warning.
@@ -179,7 +181,8 @@ def write_twin(
             except RenderError as exc:
                 warnings.append(f"no overview picture: {exc}")
         if objects is None:
-            objects = object_records(model, object_names, source)
+            sources = object_sources if object_sources is not None else {n: source for n in object_names}
+            objects = tuple(r for name, src in sources.items() for r in object_records(model, [name], src))
         files = ["scene.xml", "scene.usda", "twin.json", "report.html"]
         files += sorted(str(p.relative_to(tmp)) for p in (tmp / "meshes").glob("*")) if (tmp / "meshes").exists() else []
         files += [picture_name] if picture_name else []
