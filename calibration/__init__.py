@@ -1,4 +1,47 @@
-"""System identification for ``twin sysid`` (not yet implemented: see the project's issues).
+"""System identification for ``twin sysid``: fit joint friction, damping, armature and masses to robot logs.
 
-Imports only :mod:`twin`.
+Read logs into a :class:`Trajectory` (:mod:`calibration.readers`, :mod:`calibration.column_map`), name the
+parameters (:mod:`calibration.parameters`), warm-start from inverse dynamics (:mod:`calibration.warm_start`),
+refine on simulation error over re-initialised segments (:mod:`calibration.segments`, :mod:`calibration.simulate`,
+:mod:`calibration.fit`), get honest intervals (:mod:`calibration.uncertainty`), validate on held-out logs
+(:mod:`calibration.validation`) and write the outputs (:func:`run_sysid`). Imports only :mod:`twin`; scipy
+(extra ``sysid``) is needed for the fit, matplotlib (extra ``report``) for plots.
 """
+
+from calibration.errors import (
+    BadSampleError,
+    ColumnMapError,
+    LogError,
+    ParameterError,
+    ShortLogError,
+    TimestampError,
+    UnitError,
+    UnknownNameError,
+)
+from calibration.parameters import DEFAULT_SPEC, Parameter, ParameterSet, resolve_parameters
+from calibration.trajectory import Trajectory
+
+__all__ = [
+    "DEFAULT_SPEC",
+    "BadSampleError",
+    "ColumnMapError",
+    "LogError",
+    "Parameter",
+    "ParameterError",
+    "ParameterSet",
+    "ShortLogError",
+    "TimestampError",
+    "Trajectory",
+    "UnitError",
+    "UnknownNameError",
+    "resolve_parameters",
+    "run_sysid",
+]
+
+
+def __getattr__(name: str):
+    if name == "run_sysid":  # scipy and the report load only when a fit runs
+        from calibration.run import run_sysid
+
+        return run_sysid
+    raise AttributeError(name)
