@@ -16,17 +16,27 @@ from twin.provenance import make_provenance
 from twin.twin_dir import check_twin_output, write_twin
 
 
+def _sysid_step(tmp: Path, seed: int, progress):
+    from calibration.demo import demo_sysid, report_section  # scipy loads only when the step runs
+
+    progress("system identification: generating arm logs and fitting them")
+    result, truth = demo_sysid(tmp / "sysid_inputs", tmp / "sysid", seed=seed, progress=progress)
+    return [report_section(result, truth, "sysid/report.html")]
+
+
 def demo(
     out_dir: Path = typer.Option(Path("demo_twin"), "--out", help="Twin directory to write (replaced if it is an earlier twin)."),
     seed: int = typer.Option(0, "--seed", min=0, help="Varies the boxes' sizes and placement."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
     json_output: bool = typer.Option(False, "--json", help="Print one JSON document summarising the run."),
+    skip_sysid: bool = typer.Option(False, "--no-sysid", help="Skip the system-identification step."),
 ) -> None:
     """Build, validate and report a small factory cell as a twin directory (offline).
 
     The cell: floor, walls, a shelf, a table, boxes, a tote, a rubber wedge and a cabinet with a hinged door,
     plus assets sampled from the built-in families with the seed (conveyor, drawer unit, cart, pallet).
     Writes scene.xml, scene.usda, twin.json, overview.png and report.html, then says where they are.
+    A system-identification step fits a demo arm's joint terms from logs it generates (sysid/).
     """
     started = time.perf_counter()
     check_twin_output(out_dir)  # refuse before any work
@@ -41,7 +51,8 @@ def demo(
             scene.spec,
             out_dir,
             object_sources=sources,
-            provenance=make_provenance("twin demo", parameters={"seed": seed}),
+            extra_outputs=None if skip_sysid else lambda tmp: _sysid_step(tmp, seed, progress),
+            provenance=make_provenance("twin demo", parameters={"seed": seed, "sysid": not skip_sysid}),
             progress=progress,
         )
     seconds = time.perf_counter() - started
@@ -62,7 +73,7 @@ def demo(
         for warning in result.warnings:
             out.print(f"[yellow]warning:[/yellow] {escape(warning)}")
         out.print(f"Twin written to {result.path} in {seconds:.1f} s:")
-        for name in ("scene.xml", "scene.usda", "twin.json", "overview.png", "report.html"):
+        for name in ("scene.xml", "scene.usda", "twin.json", "overview.png", "report.html", "sysid/params.json"):
             if name in result.manifest.files:
                 out.print(f"  {result.path / name}")
     if not result.validation.ok:

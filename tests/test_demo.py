@@ -46,7 +46,7 @@ def test_manifest_matches_the_scene(demo_dir):
         assert obj.position[2] - obj.size[2] / 2 == pytest.approx(0.0, abs=1e-6), obj.name
     wedge = next(o for o in manifest.objects if o.name == "wedge")
     assert wedge.size == pytest.approx((0.5, 0.4, 0.25), abs=1e-6)  # the mesh's own extents
-    assert manifest.provenance.command == "twin demo" and manifest.provenance.parameters == {"seed": 0}
+    assert manifest.provenance.command == "twin demo" and manifest.provenance.parameters == {"seed": 0, "sysid": True}
     assert "mujoco" in manifest.provenance.versions
 
 
@@ -79,9 +79,11 @@ def test_report_and_validation(demo_dir, capsys):
 
 def test_deterministic(demo_dir, tmp_path):
     again = tmp_path / "again"
-    assert main(["demo", "--out", str(again), "--quiet"]) == 0
-    for name in ("scene.xml", "scene.usda", "twin.json", "meshes/wedge.obj"):
+    assert main(["demo", "--out", str(again), "--quiet", "--no-sysid"]) == 0
+    for name in ("scene.xml", "scene.usda", "meshes/wedge.obj"):
         assert (again / name).read_bytes() == (demo_dir / name).read_bytes(), name
+    objects = [json.loads((d / "twin.json").read_text())["objects"] for d in (again, demo_dir)]
+    assert objects[0] == objects[1]
 
 
 def test_usd_passes_every_usd_validator(demo_dir):
@@ -92,3 +94,19 @@ def test_usd_passes_every_usd_validator(demo_dir):
     stage = Usd.Stage.Open(str(demo_dir / "scene.usda"))
     errors = UsdValidation.ValidationContext(validators).Validate(stage)
     assert [e.GetMessage() for e in errors if e.GetType() != UsdValidation.ValidationErrorType.None_] == []
+
+
+def test_sysid_step_recovers_the_demo_arm(demo_dir):
+    from calibration.synthetic import TRUTH
+
+    params = json.loads((demo_dir / "sysid" / "params.json").read_text())
+    fitted = {p["name"]: p for p in params["parameters"]}
+    assert set(fitted) == set(TRUTH)
+    errors = sorted(abs(fitted[name]["value"] - truth) / truth for name, truth in TRUTH.items())
+    assert errors[len(errors) // 2] < 0.05  # median relative error
+    inside = sum(fitted[n]["ci95"][0] <= t <= fitted[n]["ci95"][1] for n, t in TRUTH.items())
+    assert inside >= 0.8 * len(TRUTH)
+    assert params["validation"]["passed"] is True
+    assert "System identification (demo arm)" in (demo_dir / "report.html").read_text()
+    for name in ("calibrated.xml", "dr.json", "report.html"):
+        assert (demo_dir / "sysid" / name).is_file()

@@ -145,6 +145,7 @@ def write_twin(
     capture_to_world: Sequence[float] = IDENTITY_4X4,
     settle_time: float = 2.0,
     picture: bool = True,
+    extra_outputs: Callable[[Path], Sequence[html.Section]] | None = None,
     progress: Progress | None = None,
 ) -> TwinOutput:
     """Write the twin directory ``out`` for ``spec``, validate it and write its report.
@@ -155,6 +156,9 @@ def write_twin(
         capture_to_world: 4x4 row-major transform from the capture frame, flattened (identity for code).
         settle_time: Seconds simulated by the settle check.
         picture: Render ``overview.png`` (needs OpenGL); a failure to render becomes a warning.
+        extra_outputs: Writes more files into the (temporary) twin directory it is given, e.g.
+            ``reconstruction.ply`` or a ``sysid/`` folder, and returns report sections about them; its files
+            are listed in ``twin.json`` like the others.
         progress: Called with the name of each stage as it starts.
     """
     step = progress or (lambda _stage: None)
@@ -183,9 +187,10 @@ def write_twin(
         if objects is None:
             sources = object_sources if object_sources is not None else {n: source for n in object_names}
             objects = tuple(r for name, src in sources.items() for r in object_records(model, [name], src))
+        extra_sections = list(extra_outputs(tmp)) if extra_outputs is not None else []
+        written = sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file())
         files = ["scene.xml", "scene.usda", "twin.json", "report.html"]
-        files += sorted(str(p.relative_to(tmp)) for p in (tmp / "meshes").glob("*")) if (tmp / "meshes").exists() else []
-        files += [picture_name] if picture_name else []
+        files += [f for f in written if f not in files]
         manifest = TwinManifest(
             objects=tuple(objects), provenance=provenance, capture_to_world=tuple(capture_to_world), files=tuple(files)
         )
@@ -194,7 +199,7 @@ def write_twin(
         html.write_report(
             tmp / "report.html",
             f"Twin: {spec.modelname}",
-            _report_sections(manifest, validation, picture_name, warnings),
+            _report_sections(manifest, validation, picture_name, warnings) + extra_sections,
             subtitle=f"{len(manifest.objects)} objects; {validation.summary()}",
         )
     return TwinOutput(
