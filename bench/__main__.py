@@ -1,8 +1,9 @@
 """Run every benchmark: ``python -m bench`` (``make bench``)."""
 
-from bench import assets, foundation, sysid
+from bench import assets, build, foundation, sysid
 
 if __name__ == "__main__":
     foundation.main()
     assets.main()
     sysid.main()
+    build.main()

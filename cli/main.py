@@ -14,7 +14,7 @@ import typer
 from rich.markup import escape
 
 import twin
-from cli import assets, demo, scans, sysid, validate
+from cli import assets, build, demo, scans, sysid, validate
 from cli.console import err, print_json
 from twin.errors import TwinError
 
@@ -68,6 +68,7 @@ def _errors_to_exit_codes(command: Callable) -> Callable:
 app.command("validate")(_errors_to_exit_codes(validate.validate))
 app.command("demo")(_errors_to_exit_codes(demo.demo))
 app.command("sysid")(_errors_to_exit_codes(sysid.sysid))
+app.command("build")(_errors_to_exit_codes(build.build))
 app.add_typer(scans.app, name="scans")
 app.add_typer(assets.app, name="assets")
 

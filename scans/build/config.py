@@ -1,0 +1,105 @@
+"""Build settings: one frozen dataclass, optionally read from a TOML file (``twin build --config FILE``).
+
+Example file::
+
+    voxel = 0.02
+    small_objects = "static"        # or "drop"
+    [material]                      # every scanned object gets this material
+    name = "cardboard"
+    density = 250.0                 # kg/m^3
+    friction = 0.5
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+import tomllib
+
+from twin.errors import InputError
+from twin.scene import Material
+
+MATERIALS = {
+    "cardboard": Material("scan_cardboard", friction=0.5, rgba=(0.72, 0.58, 0.40, 1.0), density=250.0),
+    "wood": Material("scan_wood", friction=0.6, rgba=(0.70, 0.55, 0.35, 1.0), density=600.0),
+    "plastic": Material("scan_plastic", friction=0.4, rgba=(0.3, 0.4, 0.8, 1.0), density=950.0),
+    "steel": Material("scan_steel", friction=0.5, rgba=(0.6, 0.6, 0.62, 1.0), density=7850.0),
+}
+"""Built-in materials by name; a scanned solid's mass is its hull volume times the density."""
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    """Settings of ``twin build``.
+
+    Args:
+        voxel: TSDF voxel and point spacing, m.
+        depth_max: Depth beyond this is not fused, m.
+        max_frames: Fuse at most this many frames (None: all).
+        stride: Fuse every ``stride``-th frame.
+        seed: RANSAC seed.
+        material: Material name (see :data:`MATERIALS`) or ``"custom"`` with ``density``/``friction``.
+        density: Overrides the material's density, kg/m^3.
+        friction: Overrides the material's friction.
+        min_object_volume: Smaller pieces are "small objects", m^3.
+        small_objects: ``"drop"`` them or keep them as ``"static"`` clutter.
+        wall_thickness: Thickness of structure boxes behind the observed surface, m.
+    """
+
+    voxel: float = 0.01
+    depth_max: float = 5.0
+    max_frames: int | None = None
+    stride: int = 1
+    seed: int = 0
+    material: str = "cardboard"
+    density: float | None = None
+    friction: float | None = None
+    min_object_volume: float = 0.001
+    small_objects: str = "drop"
+    wall_thickness: float = 0.1
+
+    def __post_init__(self) -> None:
+        if not 0.001 <= self.voxel <= 0.2:
+            raise InputError(f"voxel must be in [0.001, 0.2] m, got {self.voxel}")
+        if self.stride < 1 or (self.max_frames is not None and self.max_frames < 1):
+            raise InputError(f"stride and max_frames must be >= 1, got {self.stride} and {self.max_frames}")
+        if self.small_objects not in ("drop", "static"):
+            raise InputError(f"small_objects must be 'drop' or 'static', got {self.small_objects!r}")
+        if self.material not in MATERIALS and not (self.material == "custom" and self.density):
+            raise InputError(f"unknown material {self.material!r}; valid: {', '.join(sorted(MATERIALS))}, "
+                             "or 'custom' with a density")
+
+    def object_material(self) -> Material:
+        """The material every scanned object gets (with the overrides applied)."""
+        base = MATERIALS.get(self.material, Material("scan_custom", density=self.density or 1000.0))
+        return dataclasses.replace(base, density=self.density or base.density,
+                                   friction=base.friction if self.friction is None else self.friction)
+
+
+def load_config(path: str | Path, **overrides) -> BuildConfig:
+    """Read a TOML config; keyword ``overrides`` (not None) win over the file.
+
+    Raises:
+        InputError: unreadable TOML or an unknown key (the valid keys are listed).
+    """
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise InputError(f"cannot read the config ({exc})", path) from None
+    material = data.pop("material", None)
+    if isinstance(material, dict):
+        data["material"] = material.get("name", "custom")
+        for key in ("density", "friction"):
+            if key in material:
+                data[key] = material[key]
+    elif material is not None:
+        data["material"] = material
+    valid = {f.name for f in dataclasses.fields(BuildConfig)}
+    unknown = sorted(set(data) - valid)
+    if unknown:
+        raise InputError(f"unknown setting(s) {', '.join(unknown)}; valid: {', '.join(sorted(valid))}", path)
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    return BuildConfig(**data)

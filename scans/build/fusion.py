@@ -1,0 +1,180 @@
+"""Fusion: posed RGB-D frames into a TSDF (``open3d.t.geometry.VoxelBlockGrid``), then a mesh and a cloud.
+
+Frames are streamed one at a time (never all in memory). Point-cloud and mesh captures skip fusion:
+:func:`surface_of` turns any capture into the same :class:`Surface`.
+
+The legacy ``ScalableTSDFVolume`` returns empty meshes in open3d 0.20, hence the tensor VoxelBlockGrid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from scans.capture import Capture, PointCloud, RGBDSequence, TriangleMesh
+from scans.errors import CaptureError
+from twin.extras import require
+
+Progress = Callable[[str, int, int], None]
+WEIGHT_THRESHOLD = 2.0
+"""Surface voxels seen by fewer frames than this are dropped (edge "skirts" from flying pixels)."""
+"""``progress(stage, done, total)``."""
+
+
+@dataclass(frozen=True, eq=False)
+class Surface:
+    """A reconstructed surface in the capture frame (metres).
+
+    Args:
+        points: (N, 3) float64 surface samples.
+        normals: (N, 3) unit normals, or None.
+        colors: (N, 3) float RGB in [0, 1], or None.
+        vertices: (V, 3) mesh vertices, or None (point-cloud inputs).
+        faces: (F, 3) int mesh faces, or None.
+        frames: RGB-D frames integrated (0 for clouds and meshes).
+        notes: What was done, one line each.
+    """
+
+    points: np.ndarray
+    normals: np.ndarray | None = None
+    colors: np.ndarray | None = None
+    vertices: np.ndarray | None = None
+    faces: np.ndarray | None = None
+    frames: int = 0
+    notes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.points.ndim != 2 or self.points.shape[1] != 3 or len(self.points) == 0:
+            raise CaptureError(f"the reconstruction is empty or malformed (points of shape {self.points.shape})")
+
+
+def make_grid(o3d, voxel: float, block_count: int = 10000):
+    """An empty VoxelBlockGrid with TSDF, weight and colour channels; ``voxel`` in m. ``block_count``
+    (blocks of 16^3 voxels) is the initial capacity, about 80 kB each; the hash map grows when full."""
+    return o3d.t.geometry.VoxelBlockGrid(
+        attr_names=("tsdf", "weight", "color"),
+        attr_dtypes=(o3d.core.float32, o3d.core.float32, o3d.core.float32),
+        attr_channels=((1), (1), (3)),
+        voxel_size=float(voxel), block_resolution=16, block_count=block_count, device=o3d.core.Device("CPU:0"),
+    )
+
+
+def _depth(frame) -> tuple[np.ndarray, float]:
+    """The frame's depth as open3d integrates it fastest: raw uint16 and its scale (units per metre) when
+    the file is uint16 and needs no confidence mask, else float32 metres and 1."""
+    if frame.confidence_path is None and frame.loader is None:
+        raw = frame._read(frame.depth_path)
+        if raw.dtype == np.uint16 and raw.ndim == 2 and raw.shape == (frame.intrinsics.height, frame.intrinsics.width):
+            raw = raw if raw.flags.writeable else raw.copy()
+            for value in frame.depth_invalid:
+                if 0 < value < 65536:
+                    raw[raw == int(value)] = 0
+            return raw, float(frame.depth_scale)
+    return frame.depth(), 1.0
+
+
+def integrate_frame(o3d, grid, depth: np.ndarray, color: np.ndarray | None, intrinsic, pose: np.ndarray,
+                    depth_max: float, trunc_voxels: float, depth_scale: float = 1.0) -> None:
+    """Integrate one frame: ``depth`` (H, W) float32 metres (``depth_scale`` 1) or uint16 raw units
+    (``depth_scale`` units per metre), ``color`` (H, W, 3) uint8 or None, ``pose`` camera-to-world (4, 4),
+    OpenCV axes; ``intrinsic`` an open3d (3, 3) float64 tensor."""
+    extrinsic = o3d.core.Tensor(np.linalg.inv(pose))
+    depth_t = o3d.t.geometry.Image(o3d.core.Tensor(np.ascontiguousarray(depth)))
+    blocks = grid.compute_unique_block_coordinates(depth_t, intrinsic, extrinsic, depth_scale, depth_max,
+                                                   trunc_voxels)
+    if color is not None and color.shape[:2] == depth.shape:
+        # open3d takes (uint16 depth, uint8 colour) or (float depth, float colour in [0, 1])
+        color = np.ascontiguousarray(color if depth.dtype == np.uint16 else color.astype(np.float32) / 255.0)
+        grid.integrate(blocks, depth_t, o3d.t.geometry.Image(o3d.core.Tensor(color)), intrinsic, intrinsic,
+                       extrinsic, depth_scale, depth_max, trunc_voxels)
+    else:
+        grid.integrate(blocks, depth_t, intrinsic, extrinsic, depth_scale, depth_max, trunc_voxels)
+
+
+def fuse_sequence(sequence: RGBDSequence, *, voxel: float = 0.01, depth_max: float = 5.0,
+                  trunc_voxels: float = 4.0, progress: Progress | None = None) -> Surface:
+    """Fuse a posed RGB-D sequence into a TSDF and extract its mesh and point cloud.
+
+    Args:
+        sequence: Frames with camera-to-world poses (OpenCV axes); depth in metres via ``Frame.depth``.
+        voxel: Voxel size, m.
+        depth_max: Depth beyond this is ignored, m.
+        trunc_voxels: TSDF truncation distance, in voxels.
+        progress: Called as ``progress("fusing", done, total)``.
+
+    Raises:
+        CaptureError: no frame has a pose (pose estimation is not implemented yet), or nothing was fused.
+    """
+    if sequence.posed == 0:
+        raise CaptureError("the capture has no poses; pose estimation is not implemented yet", sequence.root)
+    o3d = require("open3d", "scan", "fusing RGB-D captures")
+    step = progress or (lambda _s, _d, _t: None)
+    grid = make_grid(o3d, voxel)
+    frames = [f for f in sequence.frames if f.pose is not None]
+    notes = [] if len(frames) == len(sequence) else [f"{len(sequence) - len(frames)} frames without a pose skipped"]
+    intrinsic = o3d.core.Tensor(frames[0].intrinsics.matrix, o3d.core.float64)
+    for i, frame in enumerate(frames):
+        depth, scale = _depth(frame)
+        color = frame.color()
+        if color is not None and color.shape[:2] != depth.shape:
+            color = _resize(color, depth.shape)
+        if frame.intrinsics.matrix.tolist() != intrinsic.numpy().tolist():
+            intrinsic = o3d.core.Tensor(frame.intrinsics.matrix, o3d.core.float64)
+        integrate_frame(o3d, grid, depth, color, intrinsic, frame.pose, depth_max, trunc_voxels, scale)
+        step("fusing", i + 1, len(frames))
+    return _extract(o3d, grid, len(frames), tuple(notes))
+
+
+def _resize(color: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    from PIL import Image
+
+    return np.asarray(Image.fromarray(color).resize((shape[1], shape[0]), Image.BILINEAR))
+
+
+def _extract(o3d, grid, frames: int, notes: tuple[str, ...]) -> Surface:
+    mesh = grid.extract_triangle_mesh(weight_threshold=WEIGHT_THRESHOLD).to_legacy()
+    cloud = grid.extract_point_cloud(weight_threshold=WEIGHT_THRESHOLD)
+    if len(mesh.triangles) == 0 or cloud.is_empty():
+        raise CaptureError("fusion produced an empty surface: check the depth scale and the poses")
+    mesh.compute_vertex_normals()
+    points = cloud.point.positions.numpy().astype(np.float64)
+    order = np.lexsort(points.T[::-1])  # the grid's hash map is filled in parallel: fix the order
+    points = points[order]
+    normals = cloud.point.normals.numpy().astype(np.float64)[order] if "normals" in cloud.point else None
+    colors = np.clip(cloud.point.colors.numpy(), 0, 1).astype(np.float64)[order] if "colors" in cloud.point else None
+    return Surface(points=points, normals=normals, colors=colors, vertices=np.asarray(mesh.vertices),
+                   faces=np.asarray(mesh.triangles), frames=frames, notes=notes)
+
+
+def surface_of(capture: Capture, *, voxel: float = 0.01, depth_max: float = 5.0,
+               progress: Progress | None = None) -> Surface:
+    """The capture as a :class:`Surface` in its own frame: fused (RGB-D), or taken as is (clouds, meshes).
+
+    Clouds and meshes are voxel-downsampled to ``voxel`` so later stages see a uniform density.
+    """
+    if isinstance(capture, RGBDSequence):
+        return fuse_sequence(capture, voxel=voxel, depth_max=depth_max, progress=progress)
+    o3d = require("open3d", "scan", "reading clouds")
+    if isinstance(capture, TriangleMesh):
+        mesh = o3d.geometry.TriangleMesh(o3d.utility.Vector3dVector(np.asarray(capture.vertices, float)),
+                                         o3d.utility.Vector3iVector(np.asarray(capture.faces, np.int32)))
+        area = mesh.get_surface_area()
+        count = int(min(2_000_000, max(10_000, area / voxel**2)))
+        cloud = mesh.sample_points_uniformly(count)
+        notes = (f"mesh input: fusion skipped, {count} points sampled",)
+        vertices, faces = np.asarray(mesh.vertices), np.asarray(mesh.triangles)
+    elif isinstance(capture, PointCloud):
+        cloud = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(capture.points))
+        if capture.colors is not None:
+            cloud.colors = o3d.utility.Vector3dVector(np.clip(np.asarray(capture.colors, float), 0, 1))
+        notes = ("point-cloud input: fusion skipped",)
+        vertices = faces = None
+    else:
+        raise CaptureError(f"cannot build from a {type(capture).__name__}")
+    cloud = cloud.voxel_down_sample(voxel)
+    cloud.estimate_normals(o3d.geometry.KDTreeSearchParamHybrid(radius=3 * voxel, max_nn=30))
+    colors = np.asarray(cloud.colors) if cloud.has_colors() else None
+    return Surface(points=np.asarray(cloud.points), normals=np.asarray(cloud.normals), colors=colors,
+                   vertices=vertices, faces=faces, notes=notes)

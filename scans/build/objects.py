@@ -1,0 +1,193 @@
+"""Objects: a collision shape, pose and mass for each segmented piece of the scan (world frame, z up).
+
+Each piece gets a box oriented in yaw (the minimum-area rectangle of its footprint, from its support height
+to its top), or a vertical cylinder when a circle fits its side points better and within ``2 * voxel``, or,
+when neither fits (side residual above ``max_residual``), the convex hull of its points as a mesh. MuJoCo
+collides a mesh as its hull anyway; convex decomposition (CoACD) is not implemented yet.
+Mass is volume x density of the material (:mod:`scans.build.config`); inertia is exact (MuJoCo computes it
+from the shape at that mass).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.spatial import ConvexHull, QhullError
+
+from twin.shapes import Box, Cylinder, Mesh, Shape
+
+
+@dataclass(frozen=True, eq=False)
+class FittedObject:
+    """A fitted object.
+
+    Args:
+        name: Body name.
+        shape: Its collider (Box, Cylinder or Mesh), in the body frame.
+        position: (3,) body origin in the world, m (the shape's centre; a mesh's vertices are relative to it).
+        yaw: Rotation about z, rad.
+        volume: Shape volume, m^3.
+        residual: RMS distance of the side points to the chosen primitive, m.
+        points: How many scan points it was fitted on.
+        parts: For a compound (shelving, tables, pallets): ``(Box, offset (3,), yaw)`` per part, the offset
+            from ``position`` in the world frame; ``shape`` is then the largest part.
+    """
+
+    name: str
+    shape: Shape
+    position: np.ndarray
+    yaw: float
+    volume: float
+    residual: float
+    points: int
+    parts: tuple = ()
+
+    @property
+    def kind(self) -> str:
+        return "compound" if self.parts else type(self.shape).__name__.lower()
+
+
+def min_area_rectangle(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """Centre (2,), full size (2,) and yaw (rad) of the smallest-area rectangle around (N, 2) points
+    (2nd to 98th percentile extents, robust to stray points)."""
+    try:
+        hull = xy[ConvexHull(xy).vertices]
+    except (QhullError, ValueError):
+        hull = xy
+    best = None
+    edges = np.diff(np.vstack([hull, hull[:1]]), axis=0)
+    for angle in np.unique(np.round(np.arctan2(edges[:, 1], edges[:, 0]) % (np.pi / 2), 4)):
+        c, s = np.cos(angle), np.sin(angle)
+        local = xy @ np.array([[c, -s], [s, c]])
+        lo, hi = np.percentile(local, 2, axis=0), np.percentile(local, 98, axis=0)
+        area = float(np.prod(hi - lo))
+        if best is None or area < best[0]:
+            best = (area, angle, lo, hi)
+    _, angle, lo, hi = best
+    c, s = np.cos(angle), np.sin(angle)
+    centre = np.array([[c, -s], [s, c]]) @ ((lo + hi) / 2)
+    return centre, hi - lo, float(angle)
+
+
+def _box_residual(xy: np.ndarray, centre: np.ndarray, size: np.ndarray, yaw: float) -> float:
+    c, s = np.cos(yaw), np.sin(yaw)
+    local = np.abs((xy - centre) @ np.array([[c, -s], [s, c]]))
+    d = np.minimum(np.abs(local[:, 0] - size[0] / 2), np.abs(local[:, 1] - size[1] / 2))
+    return float(np.sqrt(np.mean(d**2)))
+
+
+def _circle(xy: np.ndarray) -> tuple[np.ndarray, float, float]:
+    a = np.column_stack([2 * xy, np.ones(len(xy))])
+    sol = np.linalg.lstsq(a, (xy**2).sum(axis=1), rcond=None)[0]
+    centre = sol[:2]
+    radius = float(np.sqrt(max(sol[2] + centre @ centre, 1e-12)))
+    return centre, radius, float(np.sqrt(np.mean((np.linalg.norm(xy - centre, axis=1) - radius) ** 2)))
+
+
+def fit_object(name: str, points: np.ndarray, normals: np.ndarray, *, support: float, voxel: float,
+               max_residual: float = 0.04) -> FittedObject:
+    """Fit a collider to one object's (N, 3) world points resting at height ``support`` m.
+
+    Args:
+        normals: (N, 3); points with |n_z| < 0.5 are the sides the residuals are measured on.
+        voxel: Point spacing, m (the cylinder's residual bar is 2 voxels).
+        max_residual: Above this side residual (m) neither primitive fits and the hull is used.
+    """
+    top = float(np.percentile(points[:, 2], 99))
+    bottom = min(support, float(np.percentile(points[:, 2], 1)))
+    height = max(top - bottom, voxel)
+    # the footprint leaves out the lowest 3 voxels: fusion rounds the corner between an object and its
+    # support into a fillet that would widen the box
+    above = points[:, 2] > bottom + 3 * voxel
+    if above.sum() < 0.3 * len(points):
+        above[:] = True
+    xy = points[above, :2]
+    sides = xy[np.abs(normals[above, 2]) < 0.5]
+    centre, size, yaw = min_area_rectangle(xy)
+    size = np.maximum(size, voxel)
+    box_res = _box_residual(sides, centre, size, yaw) if len(sides) >= 10 else 0.0
+    z_centre = bottom + height / 2
+    if len(sides) >= 30:
+        c_centre, radius, c_res = _circle(sides)
+        if c_res < box_res and c_res <= 2 * voxel and radius < 1.5 * max(size):
+            return FittedObject(name, Cylinder(radius, height), np.array([*c_centre, z_centre]), 0.0,
+                                float(np.pi * radius**2 * height), c_res, len(points))
+    if _has_shelf(points, normals, voxel, top):  # shelving: a box would swallow what stands on its shelves
+        compound = fit_compound(name, points, normals, support=bottom, voxel=voxel, residual=box_res)
+        if compound is not None:
+            return compound
+    if box_res <= max_residual:
+        return FittedObject(name, Box((size[0], size[1], height)), np.array([*centre, z_centre]), yaw,
+                            float(size[0] * size[1] * height), box_res, len(points))
+    compound = fit_compound(name, points, normals, support=bottom, voxel=voxel, residual=box_res)
+    return compound if compound is not None else _hull_object(name, points, bottom, box_res)
+
+
+def fit_compound(name: str, points: np.ndarray, normals: np.ndarray, *, support: float, voxel: float,
+                 residual: float, board: float = 0.03) -> FittedObject | None:
+    """Boxes for furniture-like objects: a board under each support level (a shelf, a table top, a pallet
+    deck; ``board`` m thick) and a box per remaining connected part (legs, posts, blocks); None when the
+    object has no support level (then a hull is used)."""
+    from scans.build.segment import components, support_levels
+
+    levels = [h for h, _ in support_levels(points, normals, voxel, 0.03) if h > support + board]
+    if not levels:
+        return None
+    parts, used = [], np.zeros(len(points), dtype=bool)
+    for h in levels:
+        band = (points[:, 2] >= h - board) & (points[:, 2] <= h + voxel)
+        if band.sum() < 10:
+            continue
+        used |= band
+        centre, size, yaw = min_area_rectangle(points[band, :2])
+        parts.append((Box((*np.maximum(size, voxel), board)), np.array([*centre, h - board / 2]), yaw))
+    rest = np.flatnonzero(~used)
+    labels = components(points[rest], 2.5 * voxel) if len(rest) else np.zeros(0, int)
+    for label in np.unique(labels):
+        idx = rest[labels == label]
+        if len(idx) < 10:
+            continue
+        p = points[idx]
+        lo = float(np.percentile(p[:, 2], 1))
+        lo = support if lo < support + 0.05 else lo
+        hi = float(np.percentile(p[:, 2], 99))
+        centre, size, yaw = min_area_rectangle(p[:, :2])
+        parts.append((Box((*np.maximum(size, voxel), max(hi - lo, voxel))), np.array([*centre, (lo + hi) / 2]), yaw))
+    if not parts:
+        return None
+    origin = np.mean([c for _, c, _ in parts], axis=0)
+    parts = tuple((b, c - origin, y) for b, c, y in parts)
+    volume = float(sum(np.prod(b.size) for b, _, _ in parts))
+    largest = max(parts, key=lambda part: np.prod(part[0].size))[0]
+    return FittedObject(name, largest, origin, 0.0, volume, residual, len(points), parts)
+
+
+def _has_shelf(points: np.ndarray, normals: np.ndarray, voxel: float, top: float, *, clearance: float = 0.15,
+               min_area: float = 0.1) -> bool:
+    """Whether an upward-facing patch of ``min_area`` m^2 lies ``clearance`` m or more below the top."""
+    from scans.build.segment import support_levels
+
+    return any(h < top - clearance and len(xy) * voxel**2 >= min_area
+               for h, xy in support_levels(points, normals, voxel, min_area))
+
+
+def _hull_object(name: str, points: np.ndarray, bottom: float, residual: float) -> FittedObject:
+    # close the hull down to the support: add the footprint at the support height
+    base = points.copy()
+    base[:, 2] = bottom
+    cloud = np.vstack([points, base])
+    hull = ConvexHull(cloud)
+    lo, hi = cloud.min(axis=0), cloud.max(axis=0)
+    centre = (lo + hi) / 2
+    used = np.unique(hull.simplices)
+    remap = np.full(len(cloud), -1)
+    remap[used] = np.arange(len(used))
+    faces = remap[hull.simplices]
+    vertices = cloud[used] - centre
+    # orient faces outwards (qhull's simplices are unordered)
+    normals = np.cross(vertices[faces[:, 1]] - vertices[faces[:, 0]], vertices[faces[:, 2]] - vertices[faces[:, 0]])
+    outward = np.einsum("ij,ij->i", normals, vertices[faces].mean(axis=1) - vertices.mean(axis=0)) < 0
+    faces[outward] = faces[outward][:, ::-1]
+    return FittedObject(name, Mesh(f"{name}_hull", vertices, faces), centre, 0.0, float(hull.volume), residual,
+                        len(points))
