@@ -29,8 +29,8 @@ def check_units(log: Trajectory, model: mujoco.MjModel) -> list[str]:
     warnings = []
     for i, name in enumerate(log.joints):
         joint = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_JOINT, name)
-        if int(model.jnt_type[joint]) != int(mujoco.mjtJoint.mjJNT_HINGE):
-            continue
+        if joint < 0 or int(model.jnt_type[joint]) != int(mujoco.mjtJoint.mjJNT_HINGE):
+            continue  # unknown joints are reported, with the model's list, when the replay is prepared
         lo, hi = float(log.q[:, i].min()), float(log.q[:, i].max())
         limited = bool(model.jnt_limited[joint])
         low, high = model.jnt_range[joint] if limited else (-math.inf, math.inf)

@@ -45,7 +45,8 @@ def report_section(result: SysidResult, truth: dict[str, float], link: str) -> S
     for record in result.parameters:
         lo, hi = record["ci95"]
         true = truth[record["name"]]
-        rows.append((record["name"], record["nominal"], true, record["value"], f"[{lo:.4g}, {hi:.4g}]",
+        rows.append((record["name"], f"{record['nominal']:.4g}", f"{true:.4g}", f"{record['value']:.5g}",
+                     f"[{lo:.5g}, {hi:.5g}]",
                      "yes" if lo <= true <= hi else "no", record["unit"]))
     verdict = "passed" if result.validation is not None and result.validation.passed else "failed"
     body = (

@@ -121,7 +121,7 @@ def prepare_replay(model: mujoco.MjModel, logs: list[Trajectory], *, integrator:
     known = joint_names(model)
     for name in first.joints:
         if name not in known:
-            raise UnknownNameError(f"names joint '{name}', which is not in the model; the model's joints are: {', '.join(known)}", first.source, f"q.{name}")
+            raise UnknownNameError(f"names joint '{name}', which is not in the model; the model's joints are: {', '.join(known) or '(none)'}", first.source, f"q.{name}")
     unlogged = [n for n in known if n not in first.joints]
     if unlogged:
         raise InputError(f"the model's joints {', '.join(unlogged)} are not in the log; log them or use a model without them", first.source)

@@ -96,6 +96,16 @@ def detect_layout(path: str | Path) -> Layout:
     """
     found = matching_layouts(path)
     if not found:
+        path = Path(path)
+        if path.is_dir() and not any(path.iterdir()):
+            raise CaptureError("the directory is empty; expected a capture (see `twin scans info --help`)", path)
+        if path.is_dir():
+            from scans.readers.clouds import EXTENSIONS, MESH_EXTENSIONS
+
+            files = sorted(p.name for p in path.iterdir() if p.suffix.lower() in set(EXTENSIONS) | set(MESH_EXTENSIONS))
+            if len(files) > 1:
+                raise CaptureError(f"holds {len(files)} point cloud or mesh files ({', '.join(files[:4])}"
+                                   f"{', ...' if len(files) > 4 else ''}); pass one of them", path)
         looked = "; ".join(f"{layout.name} ({layout.description})" for layout in sorted(LAYOUTS, key=_rank))
         raise CaptureError(f"no known capture layout; looked for: {looked}", path)
     return found[0]

@@ -120,3 +120,14 @@ def test_model_joint_missing_from_logs(arm_dir, tmp_path):
     with pytest.raises(Exception) as exc:
         run_sysid(arm_dir / "arm.xml", [short], tmp_path / "o")
     assert str(exc.value) == "three.csv: the model's joints wrist are not in the log; log them or use a model without them"
+
+
+def test_urdf_without_joints_is_a_one_line_error(tmp_path, capsys):
+    urdf = tmp_path / "r.urdf"
+    urdf.write_text('<robot name="r"><link name="a"/></robot>')
+    path = _bad_log(tmp_path)
+    code = main(["sysid", "--model", str(urdf), "--logs", str(path), "--out", str(tmp_path / "o"), "--quiet"])
+    assert code == 1
+    err = capsys.readouterr().err.strip()
+    assert err == (f"error: {path}: column 'q.yaw' names joint 'yaw', which is not in the model; "
+                   "the model's joints are: (none)")
