@@ -10,7 +10,9 @@ import math
 
 import mujoco
 
-from twin.scene import Scene
+from asset_gen.materials import CABINET_GREY, STEEL_DENSITY
+from twin.scene import Material, Scene
+from twin.shapes import Box
 from twin.transforms import IDENTITY_QUAT
 
 
@@ -46,3 +48,30 @@ def root_body(scene: Scene, name: str, *, pos, quat=IDENTITY_QUAT, free: bool) -
     if free:
         return scene.add_free_body(name, pos=pos, quat=quat)
     return scene.add_body(name, pos=pos, quat=quat)
+
+
+def sheet_panel(scene: Scene, parent: mujoco.MjsBody, name: str, size, at, sheet: float, *,
+                material: Material = CABINET_GREY, factor: float = 1.0) -> mujoco.MjsGeom:
+    """A box collider standing for a steel sheet of real thickness ``sheet`` (m): mass = ``factor`` x the
+    sheet's (folds and stiffeners), not the modelled box's."""
+    return scene.add_geom(parent, Box(size), name=name, pos=at, material=material,
+                          mass=factor * sheet_mass(size, sheet, STEEL_DENSITY))
+
+
+def sheet_carcass(scene: Scene, body: mujoco.MjsBody, name: str, width: float, depth: float, height: float,
+                  panel: float, sheet: float) -> None:
+    """Back, sides, bottom and top of a box open towards +x, centred on the body's z axis, standing on z = 0.
+
+    Args:
+        width, depth, height: Outer size along y, x, z (m).
+        panel: Modelled panel thickness (m); ``sheet`` is the real one that sets the mass.
+    """
+    w, d, h, t = width, depth, height, panel
+    for label, size, at in (
+        ("back", (t, w, h), (-d / 2 + t / 2, 0, h / 2)),
+        ("left", (d - t, t, h), (t / 2, -w / 2 + t / 2, h / 2)),
+        ("right", (d - t, t, h), (t / 2, w / 2 - t / 2, h / 2)),
+        ("bottom", (d - t, w - 2 * t, t), (t / 2, 0, t / 2)),
+        ("top", (d - t, w - 2 * t, t), (t / 2, 0, h - t / 2)),
+    ):
+        sheet_panel(scene, body, f"{name}_{label}", size, at, sheet)

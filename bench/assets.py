@@ -22,20 +22,12 @@ import numpy as np
 from asset_gen.families import FAMILIES
 from asset_gen.generated import load_generated
 from asset_gen.variation import generate_variants
+from bench import best_of
 from twin.examples import factory_cell
 from twin.executor import make_executor
 from twin.validation import validate_spec
 
 PROMPTS = Path(__file__).with_name("asset_prompts.txt")
-
-
-def _best_of(fn, repeats: int = 3) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def validity(family, variants: int, seed: int = 0) -> tuple[int, float, list[str]]:
@@ -88,7 +80,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     families = [f for f in FAMILIES if args.family is None or f.name in args.family]
     scene, _ = factory_cell(0)
-    ref = _best_of(lambda: validate_spec(scene.spec))
+    ref = best_of(lambda: validate_spec(scene.spec))
     print(f"reference: validating the demo factory cell = {ref * 1e3:.1f} ms")
     print(f"{'family':<10} {'valid':>9} {'%':>7} {'build+validate / ref':>21} {'written asset / ref':>20}")
     total = valid_total = 0
@@ -104,7 +96,7 @@ def main(argv: list[str] | None = None) -> None:
     code = (Path(__file__).resolve().parents[1] / "asset_gen" / "families" / "crate.py").read_text()
     sandboxed = load_generated(code)
     inline = next(f for f in FAMILIES if f.name == "crate")
-    ratio = _best_of(lambda: sandboxed.spec()) / _best_of(lambda: inline.spec())
+    ratio = best_of(lambda: sandboxed.spec()) / best_of(lambda: inline.spec())
     print(f"sandboxed build of a crate / in-process build: {ratio:.0f}x (a fresh confined process per build)")
     if args.agent:
         prompts = [p.strip() for p in PROMPTS.read_text().splitlines() if p.strip() and not p.startswith("#")]

@@ -8,26 +8,17 @@ from __future__ import annotations
 
 import resource
 import tempfile
-import time
 from pathlib import Path
 
 import mujoco
 
+from bench import best_of
 from twin.examples import factory_cell
 from twin.mjcf import to_mjcf
 from twin.provenance import make_provenance
 from twin.twin_dir import write_twin
 from twin.usd import write_usd
 from twin.validation import validate_spec
-
-
-def _best_of(fn, repeats: int = 5) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def main() -> None:
@@ -42,12 +33,12 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        ref = _best_of(reference)
+        ref = best_of(reference, repeats=5)
         rows = {
-            "validate (7 checks)": _best_of(lambda: validate_spec(scene.spec)),
-            "write scene.xml": _best_of(lambda: to_mjcf(scene.spec, tmp / "x")),
-            "write scene.usda": _best_of(lambda: write_usd(model, tmp / "scene.usda")),
-            "whole demo twin": _best_of(
+            "validate (7 checks)": best_of(lambda: validate_spec(scene.spec), repeats=5),
+            "write scene.xml": best_of(lambda: to_mjcf(scene.spec, tmp / "x"), repeats=5),
+            "write scene.usda": best_of(lambda: write_usd(model, tmp / "scene.usda"), repeats=5),
+            "whole demo twin": best_of(
                 lambda: write_twin(
                     scene.spec, tmp / "twin", object_names=names, source="bench", provenance=make_provenance("bench")
                 ),

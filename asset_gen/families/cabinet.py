@@ -6,8 +6,8 @@ of the carcass at every angle up to its ``open_limit`` (checked by ``twin valida
 
 from __future__ import annotations
 
-from asset_gen.materials import CABINET_GREY, STEEL, STEEL_DENSITY
-from asset_gen.parts import root_body, sheet_mass
+from asset_gen.materials import CABINET_GREY, STEEL
+from asset_gen.parts import root_body, sheet_carcass, sheet_panel
 from asset_gen.schema import Param, Schema
 from twin.shapes import Box
 
@@ -35,14 +35,9 @@ def build(scene, name, p, rng, *, pos=(0.0, 0.0, 0.0), quat=(1.0, 0.0, 0.0, 0.0)
     w, d, h, t = p.width, p.depth, p.height, PANEL
 
     def panel(parent, label, size, at, material=CABINET_GREY, factor=1.0):
-        scene.add_geom(parent, Box(size), name=f"{name}_{label}", pos=at, material=material,
-                       mass=factor * sheet_mass(size, p.sheet, STEEL_DENSITY))
+        sheet_panel(scene, parent, f"{name}_{label}", size, at, p.sheet, material=material, factor=factor)
 
-    panel(body, "back", (t, w, h), (-d / 2 + t / 2, 0, h / 2))
-    panel(body, "left", (d - t, t, h), (t / 2, -w / 2 + t / 2, h / 2))
-    panel(body, "right", (d - t, t, h), (t / 2, w / 2 - t / 2, h / 2))
-    panel(body, "bottom", (d - t, w - 2 * t, t), (t / 2, 0, t / 2))
-    panel(body, "top", (d - t, w - 2 * t, t), (t / 2, 0, h - t / 2))
+    sheet_carcass(scene, body, name, w, d, h, t, p.sheet)
     n = int(p.shelves)
     for k in range(n):
         z = t + (k + 1) * (h - 2 * t) / (n + 1)
