@@ -4,7 +4,6 @@ agent), replay an agent run offline."""
 from __future__ import annotations
 
 import contextlib
-import functools
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,6 +13,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from cli.errors import exit_codes
 from cli.console import err, out, print_json
 
 app = typer.Typer(
@@ -159,18 +159,6 @@ def _report_agent(run, seconds: float, json_output: bool) -> None:
         raise typer.Exit(1)
 
 
-def _with_exit_codes(command: Callable) -> Callable:
-    """``command`` run through ``cli.main``'s error wrapper (imported when called: cli.main imports this module)."""
-
-    @functools.wraps(command)
-    def run(*args, **kwargs):
-        from cli.main import _errors_to_exit_codes
-
-        return _errors_to_exit_codes(command)(*args, **kwargs)
-
-    return run
-
-
-app.command("families")(_with_exit_codes(families))
-app.command("generate")(_with_exit_codes(generate))
-app.command("replay")(_with_exit_codes(replay))
+app.command("families")(exit_codes(families))
+app.command("generate")(exit_codes(generate))
+app.command("replay")(exit_codes(replay))

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import functools
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import typer
@@ -19,6 +18,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from cli.errors import exit_codes
 from cli.console import err, out, print_json
 
 app = typer.Typer(
@@ -155,17 +155,5 @@ def info(
         show_info(summary)
 
 
-def _with_exit_codes(command: Callable) -> Callable:
-    """``command`` run through ``cli.main``'s error wrapper (imported when called: cli.main imports this module)."""
-
-    @functools.wraps(command)
-    def run(*args, **kwargs):
-        from cli.main import _errors_to_exit_codes
-
-        return _errors_to_exit_codes(command)(*args, **kwargs)
-
-    return run
-
-
-app.command("synth")(_with_exit_codes(synth))
-app.command("info")(_with_exit_codes(info))
+app.command("synth")(exit_codes(synth))
+app.command("info")(exit_codes(info))
