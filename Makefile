@@ -5,7 +5,7 @@ OUT ?= demo_twin
 PYTEST_ARGS ?=
 
 demo:
-	@scripts/setup.sh usd,report,sysid
+	@scripts/setup.sh usd,report,sysid,scan
 	OMP_WAIT_POLICY=PASSIVE .venv/bin/twin demo --out $(OUT)
 
 # The default run: everything but the slow and real-data cases (a few minutes on 2 cores).

@@ -24,19 +24,36 @@ def _sysid_step(tmp: Path, seed: int, progress):
     return [report_section(result, truth, "sysid/report.html")]
 
 
+def _scan_step(tmp: Path, seed: int, progress):
+    from scans.build.demo import demo_build, report_section  # open3d loads only when the step runs
+
+    demo = demo_build(tmp / "scan_capture", tmp / "scan_twin", seed=seed, progress=progress)
+    return [report_section(demo, "scan_twin", "scan_capture")]
+
+
+def _steps(steps):
+    """One ``extra_outputs`` callable running the demo's optional steps in order, or None for none."""
+    if not steps:
+        return None
+    return lambda tmp: [section for run in steps for section in run(tmp)]
+
+
 def demo(
     out_dir: Path = typer.Option(Path("demo_twin"), "--out", help="Twin directory to write (replaced if it is an earlier twin)."),
     seed: int = typer.Option(0, "--seed", min=0, help="Varies the boxes' sizes and placement."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
     json_output: bool = typer.Option(False, "--json", help="Print one JSON document summarising the run."),
     skip_sysid: bool = typer.Option(False, "--no-sysid", help="Skip the system-identification step."),
+    skip_scan: bool = typer.Option(False, "--no-scan", help="Skip the scan-to-twin step."),
 ) -> None:
     """Build, validate and report a small factory cell as a twin directory (offline).
 
     The cell: floor, walls, a shelf, a table, boxes, a tote, a rubber wedge and a cabinet with a hinged door,
     plus assets sampled from the built-in families with the seed (conveyor, drawer unit, cart, pallet).
     Writes scene.xml, scene.usda, twin.json, overview.png and report.html, then says where they are.
-    A system-identification step fits a demo arm's joint terms from logs it generates (sysid/).
+    A scan step synthesises an RGB-D capture with ground truth (scan_capture/), builds it with `twin build`
+    (scan_twin/) and scores it; a system-identification step fits a demo arm's joint terms from logs it
+    generates (sysid/).
     """
     started = time.perf_counter()
     check_twin_output(out_dir)  # refuse before any work
@@ -51,8 +68,12 @@ def demo(
             scene.spec,
             out_dir,
             object_sources=sources,
-            extra_outputs=None if skip_sysid else lambda tmp: _sysid_step(tmp, seed, progress),
-            provenance=make_provenance("twin demo", parameters={"seed": seed, "sysid": not skip_sysid}),
+            extra_outputs=_steps([step for step, skip in (
+                (lambda tmp: _scan_step(tmp, seed, progress), skip_scan),
+                (lambda tmp: _sysid_step(tmp, seed, progress), skip_sysid),
+            ) if not skip]),
+            provenance=make_provenance("twin demo", parameters={"seed": seed, "sysid": not skip_sysid,
+                                                                "scan": not skip_scan}),
             progress=progress,
         )
     seconds = time.perf_counter() - started
@@ -73,7 +94,8 @@ def demo(
         for warning in result.warnings:
             out.print(f"[yellow]warning:[/yellow] {escape(warning)}")
         out.print(f"Twin written to {result.path} in {seconds:.1f} s:")
-        for name in ("scene.xml", "scene.usda", "twin.json", "overview.png", "report.html", "sysid/params.json"):
+        for name in ("scene.xml", "scene.usda", "twin.json", "overview.png", "report.html", "scan_twin/scene.xml",
+                     "sysid/params.json"):
             if name in result.manifest.files:
                 out.print(f"  {result.path / name}")
     if not result.validation.ok:

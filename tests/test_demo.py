@@ -46,7 +46,7 @@ def test_manifest_matches_the_scene(demo_dir):
         assert obj.position[2] - obj.size[2] / 2 == pytest.approx(0.0, abs=1e-6), obj.name
     wedge = next(o for o in manifest.objects if o.name == "wedge")
     assert wedge.size == pytest.approx((0.5, 0.4, 0.25), abs=1e-6)  # the mesh's own extents
-    assert manifest.provenance.command == "twin demo" and manifest.provenance.parameters == {"seed": 0, "sysid": True}
+    assert manifest.provenance.command == "twin demo" and manifest.provenance.parameters == {"seed": 0, "sysid": True, "scan": True}
     assert "mujoco" in manifest.provenance.versions
 
 
@@ -79,7 +79,7 @@ def test_report_and_validation(demo_dir, capsys):
 
 def test_deterministic(demo_dir, tmp_path):
     again = tmp_path / "again"
-    assert main(["demo", "--out", str(again), "--quiet", "--no-sysid"]) == 0
+    assert main(["demo", "--out", str(again), "--quiet", "--no-sysid", "--no-scan"]) == 0
     for name in ("scene.xml", "scene.usda", "meshes/wedge.obj"):
         assert (again / name).read_bytes() == (demo_dir / name).read_bytes(), name
     objects = [json.loads((d / "twin.json").read_text())["objects"] for d in (again, demo_dir)]
@@ -110,3 +110,4 @@ def test_sysid_step_recovers_the_demo_arm(demo_dir):
     assert "System identification (demo arm)" in (demo_dir / "report.html").read_text()
     for name in ("calibrated.xml", "dr.json", "report.html"):
         assert (demo_dir / "sysid" / name).is_file()
+

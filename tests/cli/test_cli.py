@@ -93,12 +93,12 @@ def test_demo_refuses_to_overwrite_user_data(tmp_path):
 
 def test_demo_replaces_an_earlier_twin_but_not_files_added_to_it(tmp_path, capsys):
     out = tmp_path / "twin"
-    assert main(["demo", "--out", str(out), "--quiet", "--no-sysid"]) == 0
-    assert main(["demo", "--out", str(out), "--quiet", "--seed", "3", "--no-sysid"]) == 0  # an earlier twin: replaced
-    assert json.loads((out / "twin.json").read_text())["provenance"]["parameters"] == {"seed": 3, "sysid": False}
+    assert main(["demo", "--out", str(out), "--quiet", "--no-sysid", "--no-scan"]) == 0
+    assert main(["demo", "--out", str(out), "--quiet", "--seed", "3", "--no-sysid", "--no-scan"]) == 0  # an earlier twin: replaced
+    assert json.loads((out / "twin.json").read_text())["provenance"]["parameters"] == {"seed": 3, "sysid": False, "scan": False}
     (out / "my_notes.txt").write_text("keep me")
     capsys.readouterr()
-    assert main(["demo", "--out", str(out), "--quiet", "--no-sysid"]) == 1
+    assert main(["demo", "--out", str(out), "--quiet", "--no-sysid", "--no-scan"]) == 1
     assert "also files that are not part of it (my_notes.txt)" in capsys.readouterr().err
     assert (out / "my_notes.txt").read_text() == "keep me"
 
@@ -118,7 +118,7 @@ def test_negative_seed_is_a_usage_error():
 def test_missing_extra_message_keeps_the_extra_name(tmp_path):
     code = "import sys; sys.modules['pxr'] = None\nfrom cli.main import main\nsys.exit(main(sys.argv[1:]))"
     result = subprocess.run(
-        [sys.executable, "-c", code, "demo", "--out", str(tmp_path / "t"), "--quiet", "--no-sysid"],
+        [sys.executable, "-c", code, "demo", "--out", str(tmp_path / "t"), "--quiet", "--no-sysid", "--no-scan"],
         cwd=REPO, capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 1
