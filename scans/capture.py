@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from scans.errors import CaptureError
+from twin.transforms import check_transform
 
 
 @dataclass(frozen=True)
@@ -64,25 +65,16 @@ class Intrinsics:
 
 
 def check_pose(pose, where: str) -> np.ndarray:
-    """Validate a camera-to-world pose: 4x4, finite, rigid (orthonormal rotation, det +1), last row 0 0 0 1.
+    """Validate a camera-to-world pose: 4x4, finite, rigid (orthonormal rotation within 1e-3, det +1), last row
+    0 0 0 1 (see :func:`twin.transforms.check_transform`).
 
     Raises:
         CaptureError: naming ``where`` (a file, or a file and frame) and what is wrong.
     """
-    m = np.asarray(pose, dtype=np.float64)
-    if m.shape != (4, 4):
-        raise CaptureError(f"{where}: pose must be 4x4, got shape {m.shape}")
-    if not np.isfinite(m).all():
-        raise CaptureError(f"{where}: pose contains NaN or infinity")
-    if not np.allclose(m[3], (0, 0, 0, 1), atol=1e-6):
-        raise CaptureError(f"{where}: pose last row must be 0 0 0 1, got {m[3].tolist()}")
-    r = m[:3, :3]
-    det = float(np.linalg.det(r))
-    if abs(det) < 1e-6:
-        raise CaptureError(f"{where}: pose is not invertible (rotation determinant {det:.3g})")
-    if not np.allclose(r @ r.T, np.eye(3), atol=1e-3) or det < 0:
-        raise CaptureError(f"{where}: pose rotation is not orthonormal with det +1 (det {det:.4f})")
-    return m
+    try:
+        return check_transform(pose, f"{where}: pose", atol=1e-3)
+    except ValueError as exc:
+        raise CaptureError(str(exc)) from None
 
 
 @dataclass(frozen=True, eq=False)

@@ -35,8 +35,13 @@ def quat_to_matrix(quat) -> np.ndarray:
     )
 
 
-def check_transform(matrix, name: str = "transform") -> np.ndarray:
+def check_transform(matrix, name: str = "transform", *, atol: float = 1e-6) -> np.ndarray:
     """Validate a 4x4 rigid transform (orthonormal rotation, det +1, last row 0 0 0 1).
+
+    Args:
+        matrix: The transform.
+        name: What it is, for the message.
+        atol: Tolerance of the rotation's orthonormality (the last row gets ``atol / 1000``, at least 1e-9).
 
     Returns:
         The (4, 4) float array.
@@ -49,9 +54,12 @@ def check_transform(matrix, name: str = "transform") -> np.ndarray:
         raise ValueError(f"{name} must be 4x4, got shape {m.shape}")
     if not np.isfinite(m).all():
         raise ValueError(f"{name} contains NaN or infinity")
-    if not np.allclose(m[3], (0, 0, 0, 1), atol=1e-9):
+    if not np.allclose(m[3], (0, 0, 0, 1), atol=max(atol / 1000, 1e-9)):
         raise ValueError(f"{name} last row must be 0 0 0 1, got {m[3].tolist()}")
     r = m[:3, :3]
-    if not np.allclose(r @ r.T, np.eye(3), atol=1e-6) or np.linalg.det(r) < 0:
-        raise ValueError(f"{name} rotation part is not a proper rotation (orthonormal, det +1)")
+    det = float(np.linalg.det(r))
+    if abs(det) < 1e-6:
+        raise ValueError(f"{name} is not invertible (rotation determinant {det:.3g})")
+    if not np.allclose(r @ r.T, np.eye(3), atol=atol) or det < 0:
+        raise ValueError(f"{name} rotation is not orthonormal with det +1 (det {det:.4f})")
     return m
