@@ -10,6 +10,8 @@ Example:
 
 from __future__ import annotations
 
+import difflib
+
 import importlib
 
 from asset_gen.family import Family, family_from_namespace
@@ -38,7 +40,9 @@ def get_family(name: str) -> Family:
     for family in FAMILIES:
         if family.name == name:
             return family
-    raise TwinError(f"unknown asset family '{name}'; built-in families: {', '.join(FAMILY_NAMES)}")
+    close = difflib.get_close_matches(name.lower().rstrip("s"), FAMILY_NAMES, n=1, cutoff=0.6)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    raise TwinError(f"unknown asset family '{name}'; {hint}built-in families: {', '.join(FAMILY_NAMES)}")
 
 
 __all__ = ["FAMILIES", "FAMILY_NAMES", "get_family"]

@@ -136,3 +136,8 @@ def test_assets_placed_in_the_demo_cell_keep_it_valid():
     place(scene, get_family("pallet"), "pallet_1", pos=(-1.0, 0.2, 0.0))
     report = validate_spec(scene.spec)
     assert report.ok, [f.message for f in report.findings]
+
+
+def test_a_near_miss_family_name_gets_a_suggestion():
+    with pytest.raises(TwinError, match=r"unknown asset family 'shelfs'; did you mean 'shelf'\? built-in families: bin,"):
+        get_family("shelfs")
