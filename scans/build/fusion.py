@@ -1,26 +1,32 @@
 """Fusion: posed RGB-D frames into a TSDF (``open3d.t.geometry.VoxelBlockGrid``), then a mesh and a cloud.
 
 Frames are streamed one at a time (never all in memory). Point-cloud and mesh captures skip fusion:
-:func:`surface_of` turns any capture into the same :class:`Surface`.
+:func:`surface_of` turns any capture into the same :class:`Surface`. Sequences without poses get them from
+:mod:`scans.build.odometry` first.
 
 The legacy ``ScalableTSDFVolume`` returns empty meshes in open3d 0.20, hence the tensor VoxelBlockGrid.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from scans.build.odometry import OdometrySettings, estimate_poses, with_poses
 from scans.capture import Capture, PointCloud, RGBDSequence, TriangleMesh
 from scans.errors import CaptureError
 from twin.extras import require
 
 Progress = Callable[[str, int, int], None]
+"""``progress(stage, done, total)``."""
 WEIGHT_THRESHOLD = 2.0
 """Surface voxels seen by fewer frames than this are dropped (edge "skirts" from flying pixels)."""
-"""``progress(stage, done, total)``."""
+POSE_SOURCES = ("auto", "given", "estimate")
+"""Where fusion takes poses from: the capture's when it has any, else estimated (``auto``); only the
+capture's (``given``); estimated, ignoring the capture's (``estimate``)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -35,6 +41,8 @@ class Surface:
         faces: (F, 3) int mesh faces, or None.
         frames: RGB-D frames integrated (0 for clouds and meshes).
         notes: What was done, one line each.
+        poses: (F, 4, 4) camera-to-world poses of the frames integrated when they were estimated (the capture
+            frame is then the first camera's, OpenCV axes), else None.
     """
 
     points: np.ndarray
@@ -44,6 +52,7 @@ class Surface:
     faces: np.ndarray | None = None
     frames: int = 0
     notes: tuple[str, ...] = ()
+    poses: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.points.ndim != 2 or self.points.shape[1] != 3 or len(self.points) == 0:
@@ -94,26 +103,42 @@ def integrate_frame(o3d, grid, depth: np.ndarray, color: np.ndarray | None, intr
 
 
 def fuse_sequence(sequence: RGBDSequence, *, voxel: float = 0.01, depth_max: float = 5.0,
-                  trunc_voxels: float = 4.0, progress: Progress | None = None) -> Surface:
-    """Fuse a posed RGB-D sequence into a TSDF and extract its mesh and point cloud.
+                  trunc_voxels: float = 4.0, poses: str = "auto", odometry: OdometrySettings | None = None,
+                  progress: Progress | None = None) -> Surface:
+    """Fuse an RGB-D sequence into a TSDF and extract its mesh and point cloud.
 
     Args:
-        sequence: Frames with camera-to-world poses (OpenCV axes); depth in metres via ``Frame.depth``.
+        sequence: Frames with camera-to-world poses (OpenCV axes), or without (see ``poses``); depth in
+            metres via ``Frame.depth``.
         voxel: Voxel size, m.
         depth_max: Depth beyond this is ignored, m.
         trunc_voxels: TSDF truncation distance, in voxels.
-        progress: Called as ``progress("fusing", done, total)``.
+        poses: One of :data:`POSE_SOURCES`. Estimated poses (:func:`scans.build.odometry.estimate_poses`)
+            put the first camera at the identity; the notes say how many frames and loop closures, the
+            drift, and every tracking failure.
+        odometry: Settings of the pose estimation (defaults when None).
+        progress: Called as ``progress("fusing", done, total)`` (after ``"estimating poses"`` and
+            ``"closing loops"`` when poses are estimated).
 
     Raises:
-        CaptureError: no frame has a pose (pose estimation is not implemented yet), or nothing was fused.
+        CaptureError: an unknown ``poses``, no frame has a pose with ``poses="given"``, or nothing was fused.
     """
-    if sequence.posed == 0:
-        raise CaptureError("the capture has no poses; pose estimation is not implemented yet", sequence.root)
+    if poses not in POSE_SOURCES:
+        raise CaptureError(f"unknown pose source {poses!r}; valid: {', '.join(POSE_SOURCES)}")
+    if poses == "given" and sequence.posed == 0:
+        raise CaptureError("the capture has no poses; fuse with poses='auto' or 'estimate' to estimate them by "
+                           "RGB-D odometry", sequence.root)
     o3d = require("open3d", "scan", "fusing RGB-D captures")
     step = progress or (lambda _s, _d, _t: None)
+    estimated, notes = None, []
+    if poses == "estimate" or sequence.posed == 0:
+        estimate = estimate_poses(sequence, odometry or OdometrySettings(depth_max=depth_max), progress=step)
+        sequence, notes = with_poses(sequence, estimate), [estimate.note(), *estimate.warnings]
+        estimated = estimate.poses[estimate.tracked]
     grid = make_grid(o3d, voxel)
     frames = [f for f in sequence.frames if f.pose is not None]
-    notes = [] if len(frames) == len(sequence) else [f"{len(sequence) - len(frames)} frames without a pose skipped"]
+    if len(frames) < len(sequence):
+        notes.append(f"{len(sequence) - len(frames)} frames without a pose skipped")
     intrinsic = o3d.core.Tensor(frames[0].intrinsics.matrix, o3d.core.float64)
     for i, frame in enumerate(frames):
         depth, scale = _depth(frame)
@@ -124,7 +149,7 @@ def fuse_sequence(sequence: RGBDSequence, *, voxel: float = 0.01, depth_max: flo
             intrinsic = o3d.core.Tensor(frame.intrinsics.matrix, o3d.core.float64)
         integrate_frame(o3d, grid, depth, color, intrinsic, frame.pose, depth_max, trunc_voxels, scale)
         step("fusing", i + 1, len(frames))
-    return _extract(o3d, grid, len(frames), tuple(notes))
+    return dataclasses.replace(_extract(o3d, grid, len(frames), tuple(notes)), poses=estimated)
 
 
 def _resize(color: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -148,14 +173,15 @@ def _extract(o3d, grid, frames: int, notes: tuple[str, ...]) -> Surface:
                    faces=np.asarray(mesh.triangles), frames=frames, notes=notes)
 
 
-def surface_of(capture: Capture, *, voxel: float = 0.01, depth_max: float = 5.0,
+def surface_of(capture: Capture, *, voxel: float = 0.01, depth_max: float = 5.0, poses: str = "auto",
                progress: Progress | None = None) -> Surface:
     """The capture as a :class:`Surface` in its own frame: fused (RGB-D), or taken as is (clouds, meshes).
 
-    Clouds and meshes are voxel-downsampled to ``voxel`` so later stages see a uniform density.
+    Clouds and meshes are voxel-downsampled to ``voxel`` so later stages see a uniform density. ``poses``
+    (RGB-D only) is one of :data:`POSE_SOURCES`; with estimated poses the frame is the first camera's.
     """
     if isinstance(capture, RGBDSequence):
-        return fuse_sequence(capture, voxel=voxel, depth_max=depth_max, progress=progress)
+        return fuse_sequence(capture, voxel=voxel, depth_max=depth_max, poses=poses, progress=progress)
     o3d = require("open3d", "scan", "reading clouds")
     if isinstance(capture, TriangleMesh):
         mesh = o3d.geometry.TriangleMesh(o3d.utility.Vector3dVector(np.asarray(capture.vertices, float)),

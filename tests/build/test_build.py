@@ -71,8 +71,8 @@ def test_rebuild_into_the_same_directory(built, capture):
 def test_unposed_capture_is_refused_with_one_clear_line(capture):
     sequence = read_capture(capture).select(max_frames=2)
     unposed = dataclasses.replace(sequence, frames=tuple(dataclasses.replace(f, pose=None) for f in sequence.frames))
-    with pytest.raises(CaptureError, match="the capture has no poses; pose estimation is not implemented yet"):
-        fuse_sequence(unposed)
+    with pytest.raises(CaptureError, match="the capture has no poses; fuse with poses='auto' or 'estimate'"):
+        fuse_sequence(unposed, poses="given")
 
 
 def test_cli_build_json(capture, tmp_path, capsys):
