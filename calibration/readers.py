@@ -1,8 +1,10 @@
 """Readers for the canonical robot log (CSV, Parquet, HDF5) and log directories; a canonical CSV writer.
 
-Each reader returns named columns; :func:`trajectory_from_columns` turns canonical names (``time``,
+Each table reader returns named columns; :func:`trajectory_from_columns` turns canonical names (``time``,
 ``q.<joint>``, ``dq.<joint>``, ``tau.<joint>``, ``ctrl.<actuator>``) into a :class:`Trajectory`. Vendor
-layouts go through a column map (:mod:`calibration.column_map`) into the same names.
+layouts go through a column map (:mod:`calibration.column_map`) into the same names. ROS bags and MCAP files
+(:mod:`calibration.ros_logs`) and LeRobot datasets (:mod:`calibration.lerobot_logs`) are recognised by suffix
+or directory layout: :func:`read_trajectories` reads whatever a ``--logs`` argument names.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from calibration.errors import LogError
+from calibration.lerobot_logs import is_lerobot_dataset, read_lerobot
+from calibration.ros_logs import ROS_SUFFIXES, is_ros2_bag_dir, is_ros_log, read_ros_log
 from calibration.trajectory import Trajectory
 from twin.extras import require
 
@@ -55,7 +59,18 @@ def read_parquet_columns(path: str | Path) -> dict[str, np.ndarray]:
         table = parquet.read_table(str(path))
     except (OSError, ValueError, require("pyarrow", "sysid", "reading Parquet logs").ArrowException) as exc:
         raise LogError(f"cannot be read as Parquet: {exc}", path) from None
-    return {name: np.asarray(table.column(name).to_numpy(zero_copy_only=False), dtype=float) for name in table.column_names}
+    columns = {}
+    for name in table.column_names:
+        try:
+            columns[name] = np.asarray(table.column(name).to_numpy(zero_copy_only=False), dtype=float)
+        except (TypeError, ValueError):
+            raise LogError(
+                f"holds {table.schema.field(name).type} values; a canonical log has one number per row "
+                "(for a LeRobot dataset, give its directory)",
+                path,
+                name,
+            ) from None
+    return columns
 
 
 def read_hdf5_columns(path: str | Path) -> dict[str, np.ndarray]:
@@ -128,21 +143,74 @@ def trajectory_from_columns(columns: dict[str, np.ndarray], source: str | Path, 
     )
 
 
-def read_log(path: str | Path) -> Trajectory:
-    """Read one canonical log file (CSV, Parquet or HDF5) into a :class:`Trajectory`."""
-    return trajectory_from_columns(read_columns(path), path)
+def log_format(path: str | Path) -> str | None:
+    """What ``path`` is read as: ``"table"`` (:data:`SUFFIXES`), ``"ros"``, ``"lerobot"``, or None."""
+    path = Path(path)
+    if path.is_dir():
+        return "ros" if is_ros2_bag_dir(path) else "lerobot" if is_lerobot_dataset(path) else None
+    if path.suffix.lower() in SUFFIXES:
+        return "table"
+    return "ros" if is_ros_log(path) else None
+
+
+def _read(path: Path, topic: str | None) -> list[Trajectory]:
+    kind = log_format(path)
+    if kind == "lerobot":
+        return read_lerobot(path)
+    if kind == "ros":
+        return [read_ros_log(path, topic)]
+    if kind is None and path.is_dir():
+        raise LogError("is a directory, not a ROS 2 bag (metadata.yaml) or a LeRobot dataset (meta/info.json)", path)
+    if kind is None and path.suffix.lower() not in SUFFIXES:
+        suffixes = ", ".join(sorted({**SUFFIXES, **ROS_SUFFIXES}))
+        raise LogError(f"has an unknown suffix; expected one of {suffixes}, a ROS 2 bag or a LeRobot dataset directory", path)
+    return [trajectory_from_columns(read_columns(path), path)]
+
+
+def read_log(path: str | Path, topic: str | None = None) -> Trajectory:
+    """Read one log into a :class:`Trajectory`: a canonical table file, a ROS log, or a one-episode LeRobot dataset.
+
+    Args:
+        path: The log file or directory.
+        topic: The ``sensor_msgs/msg/JointState`` topic of a ROS log with several (ignored for other formats).
+    """
+    logs = _read(Path(path), topic)
+    if len(logs) != 1:
+        raise LogError(f"is a LeRobot dataset of {len(logs)} episodes; read them with read_trajectories", path)
+    return logs[0]
+
+
+def read_trajectories(path: str | Path, topic: str | None = None) -> list[Trajectory]:
+    """Every trajectory a ``--logs`` argument names (see :func:`log_files`); a LeRobot dataset gives one per episode.
+
+    Args:
+        path: A log file, a ROS 2 bag, a LeRobot dataset, or a directory of them.
+        topic: The ``sensor_msgs/msg/JointState`` topic of ROS logs with several.
+    """
+    return [log for item in log_files(path) for log in _read(item, topic)]
 
 
 def log_files(path: str | Path) -> list[Path]:
-    """The log files a ``--logs`` argument names: the file itself, or a directory's log files, sorted by name."""
+    """The logs a ``--logs`` argument names, sorted by name.
+
+    That is the file itself, a ROS 2 bag directory or LeRobot dataset itself, or a directory's log files
+    (:data:`SUFFIXES`, ``.bag``, ``.mcap``, ``.db3``) and the ROS 2 bags and LeRobot datasets in it.
+    """
     path = Path(path)
-    if path.is_file():
+    if path.is_file() or log_format(path) is not None:
         return [path]
     if not path.is_dir():
-        raise LogError("does not exist; expected a log file or a directory of log files", path)
-    files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES)
+        raise LogError("does not exist; expected a log file, a ROS 2 bag, a LeRobot dataset or a directory of logs", path)
+    suffixes = {**SUFFIXES, **ROS_SUFFIXES}
+    files = sorted(
+        p for p in path.iterdir() if (p.is_file() and p.suffix.lower() in suffixes) or (p.is_dir() and log_format(p) is not None)
+    )
     if not files:
-        raise LogError(f"holds no log files; expected files ending in {', '.join(sorted(SUFFIXES))} (or give --columns MAP)", path)
+        raise LogError(
+            f"holds no logs; expected files ending in {', '.join(sorted(suffixes))}, ROS 2 bag directories or "
+            "LeRobot datasets (or give --columns MAP)",
+            path,
+        )
     return files
 
 
