@@ -98,6 +98,7 @@ def main(frames: int = 100, voxel: float = 0.01) -> None:
     s = metrics["surface"]
     print(f"  accuracy               Chamfer-L1 {s['chamfer_l1'] * 1000:.1f} mm, F@2cm {s['fscore']:.3f}, floor "
           f"{metrics['floor_angle_deg']:.3f} deg, objects {metrics['objects']['found']}/{metrics['objects']['total']}")
+    print(f"  missed: {', '.join(metrics['objects']['missed']) or 'none'}")
     print(f"  objects: {len(result.objects)} ({', '.join(sorted({o.kind for o in result.objects}))}); "
           f"validation {result.twin.validation.summary()}")
 

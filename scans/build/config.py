@@ -4,6 +4,8 @@ Example file::
 
     voxel = 0.02
     small_objects = "static"        # or "drop"
+    max_convex_hulls = 12           # CoACD's hull budget per object
+    concavity = 0.1                 # CoACD's concavity threshold (lower: more, tighter parts)
     [material]                      # every scanned object gets this material
     name = "cardboard"
     density = 250.0                 # kg/m^3
@@ -45,7 +47,13 @@ class BuildConfig:
         friction: Overrides the material's friction.
         min_object_volume: Smaller pieces are "small objects", m^3.
         small_objects: ``"drop"`` them or keep them as ``"static"`` clutter.
-        wall_thickness: Thickness of structure boxes behind the observed surface, m.
+        wall_thickness: Thickness of structure boxes behind the observed surface, m; also how far apart two
+            parallel planes may be and still be merged into one wall.
+        max_convex_hulls: Hull budget of the convex decomposition (CoACD) of an object no primitive fits.
+        concavity: CoACD's concavity threshold (0.01-1, a fraction of the object's size: CoACD scales each
+            object to a unit box; lower gives more, tighter parts and takes longer).
+        decomposition_timeout: Seconds CoACD may spend on one object before its convex hull is used.
+        settle_time: Seconds objects are simulated while placing them (the validation's settle time).
     """
 
     voxel: float = 0.01
@@ -59,6 +67,10 @@ class BuildConfig:
     min_object_volume: float = 0.001
     small_objects: str = "drop"
     wall_thickness: float = 0.1
+    max_convex_hulls: int = 12
+    concavity: float = 0.1
+    decomposition_timeout: float = 30.0
+    settle_time: float = 2.0
 
     def __post_init__(self) -> None:
         if not 0.001 <= self.voxel <= 0.2:
@@ -67,6 +79,13 @@ class BuildConfig:
             raise InputError(f"stride and max_frames must be >= 1, got {self.stride} and {self.max_frames}")
         if self.small_objects not in ("drop", "static"):
             raise InputError(f"small_objects must be 'drop' or 'static', got {self.small_objects!r}")
+        if not 1 <= self.max_convex_hulls <= 64:
+            raise InputError(f"max_convex_hulls must be in [1, 64], got {self.max_convex_hulls}")
+        if not 0.01 <= self.concavity <= 1.0:
+            raise InputError(f"concavity must be in [0.01, 1], got {self.concavity}")
+        if not self.decomposition_timeout > 0 or not self.settle_time >= 0:
+            raise InputError(f"decomposition_timeout must be > 0 s and settle_time >= 0 s, got "
+                             f"{self.decomposition_timeout} and {self.settle_time}")
         if self.material not in MATERIALS and not (self.material == "custom" and self.density):
             raise InputError(f"unknown material {self.material!r}; valid: {', '.join(sorted(MATERIALS))}, "
                              "or 'custom' with a density")

@@ -90,6 +90,47 @@ def detect_planes(points: np.ndarray, *, distance: float, min_points: int, max_p
     return planes
 
 
+def merge_planes(points: np.ndarray, planes: list[Plane], *, max_angle_deg: float = 5.0,
+                 max_offset: float = 0.1) -> list[Plane]:
+    """Merge near-duplicate planes: RANSAC on a thick or noisy surface (a wall scanned from two stations, a
+    slightly bent wall) finds one plane and then a second, parallel one in its leftover inliers.
+
+    Two planes merge when their normals are within ``max_angle_deg`` (either sign) and each one's inlier
+    centroid lies within ``max_offset`` m of the other plane; the merged plane is refitted to the union of
+    their inliers. Largest first, as :func:`detect_planes` returns them.
+
+    Args:
+        points: (N, 3) the cloud the planes were found in, m.
+        planes: The planes.
+        max_angle_deg: Largest angle between normals, degrees.
+        max_offset: Largest distance between the two surfaces, m (the build uses the wall thickness).
+    """
+    merged = [p for p in planes]
+    cos = np.cos(np.radians(max_angle_deg))
+    changed = True
+    while changed:
+        changed = False
+        for i in range(len(merged)):
+            for j in range(i + 1, len(merged)):
+                a, b = merged[i], merged[j]
+                if abs(a.normal @ b.normal) < cos:
+                    continue
+                ca, cb = points[a.inliers].mean(axis=0), points[b.inliers].mean(axis=0)
+                if abs(a.normal @ cb + a.offset) > max_offset or abs(b.normal @ ca + b.offset) > max_offset:
+                    continue
+                inliers = np.union1d(a.inliers, b.inliers)
+                normal, offset = _refit(points[inliers])
+                if normal @ a.normal < 0:
+                    normal, offset = -normal, -offset
+                merged[i] = Plane(normal, offset, inliers)
+                del merged[j]
+                changed = True
+                break
+            if changed:
+                break
+    return sorted(merged, key=lambda p: -len(p.inliers))
+
+
 def up_prior(poses: list[np.ndarray] | None) -> list[np.ndarray]:
     """Candidate up directions, best first: the mean camera up of ``poses`` (camera-to-world, OpenCV), or
     +z then +y."""

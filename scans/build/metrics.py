@@ -76,9 +76,12 @@ def visible_truth(truth: np.ndarray, predicted: np.ndarray, margin: float = 0.1)
 
 
 def observed_truth(vertices: np.ndarray, faces: np.ndarray, poses: list[np.ndarray], intrinsics,
-                   depth_max: float, every: int = 3) -> np.ndarray:
+                   depth_max: float, every: int = 3, *, depth_min: float = 0.3,
+                   max_incidence_deg: float = 82.0) -> np.ndarray:
     """Ground-truth surface points some camera saw: noise-free rays of every ``every``-th pose
-    (camera-to-world (4, 4), OpenCV axes, world frame) at the depth resolution, up to ``depth_max`` m; (N, 3)."""
+    (camera-to-world (4, 4), OpenCV axes, world frame) at the depth resolution, from ``depth_min`` to
+    ``depth_max`` m, on surfaces met at most ``max_incidence_deg`` from their normal (a depth sensor returns
+    nothing nearer or more grazing; the defaults are the synthetic sensor's); (N, 3)."""
     o3d = require("open3d", "scan", "evaluating builds")
     scene = o3d.t.geometry.RaycastingScene()
     scene.add_triangles(o3d.core.Tensor(vertices.astype(np.float32)), o3d.core.Tensor(faces.astype(np.uint32)))
@@ -89,8 +92,10 @@ def observed_truth(vertices: np.ndarray, faces: np.ndarray, poses: list[np.ndarr
     for pose in poses[::every]:
         d = dirs @ pose[:3, :3].T
         rays = np.hstack([np.broadcast_to(pose[:3, 3], d.shape), d]).astype(np.float32)
-        t = scene.cast_rays(o3d.core.Tensor(rays))["t_hit"].numpy()
-        ok = np.isfinite(t) & (t < depth_max)  # t is along d, whose z component is 1: t is the depth
+        hit = scene.cast_rays(o3d.core.Tensor(rays))
+        t, normal = hit["t_hit"].numpy(), hit["primitive_normals"].numpy()
+        facing = np.abs(np.einsum("ij,ij->i", normal, d)) >= np.cos(np.radians(max_incidence_deg)) * np.linalg.norm(d, axis=1)
+        ok = np.isfinite(t) & (t >= depth_min) & (t < depth_max) & facing  # d's z is 1: t is the depth
         hits.append(pose[:3, 3] + d[ok] * t[ok, None])
     return np.concatenate(hits)
 

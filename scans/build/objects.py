@@ -1,11 +1,14 @@
 """Objects: a collision shape, pose and mass for each segmented piece of the scan (world frame, z up).
 
 Each piece gets a box oriented in yaw (the minimum-area rectangle of its footprint, from its support height
-to its top), or a vertical cylinder when a circle fits its side points better and within ``2 * voxel``, or,
-when neither fits (side residual above ``max_residual``), the convex hull of its points as a mesh. MuJoCo
-collides a mesh as its hull anyway; convex decomposition (CoACD) is not implemented yet.
-Mass is volume x density of the material (:mod:`scans.build.config`); inertia is exact (MuJoCo computes it
-from the shape at that mass).
+to its top), or a vertical cylinder when a circle fits its side points better and within ``2 * voxel``, or a
+compound of boxes (shelving, tables), or, when none fits (side residual above ``max_residual``) or the piece
+is an open container (a floor seen well below a rim walled on all four sides: a box would be solid), the
+convex hull of its points, which :func:`decompose_object` then splits into convex parts with CoACD
+(:mod:`scans.build.decompose`; the hull stays, with a warning, when CoACD fails or runs too long).
+Mass is volume x density of the material (:mod:`scans.build.config`; a decomposed object's volume is that of
+its closed height-field solid, not the parts' sum, which bulges); inertia is exact (MuJoCo computes it from
+the shapes at that mass).
 """
 
 from __future__ import annotations
@@ -15,7 +18,14 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial import ConvexHull, QhullError
 
+from scans.build.decompose import (
+    DecompositionError,
+    convex_part,
+    decompose,
+    height_field_solid,
+)
 from twin.shapes import Box, Cylinder, Mesh, Shape
+from twin.transforms import yaw_quat
 
 
 @dataclass(frozen=True, eq=False)
@@ -31,7 +41,11 @@ class FittedObject:
         residual: RMS distance of the side points to the chosen primitive, m.
         points: How many scan points it was fitted on.
         parts: For a compound (shelving, tables, pallets): ``(Box, offset (3,), yaw)`` per part, the offset
-            from ``position`` in the world frame; ``shape`` is then the largest part.
+            from ``position`` in the world frame; for a decomposition ``(Mesh, zeros(3), 0.0)`` per convex
+            part; ``shape`` is then the largest part.
+        surface: (N, 3) world points of a hull object, kept for :func:`decompose_object`; else None.
+        orientation: (4,) body quaternion (w, x, y, z) in the world once settled (a slight tilt); None: the
+            body is upright (turned by ``yaw`` for a single shape).
     """
 
     name: str
@@ -42,10 +56,51 @@ class FittedObject:
     residual: float
     points: int
     parts: tuple = ()
+    surface: np.ndarray | None = None
+    orientation: tuple[float, float, float, float] | None = None
 
     @property
     def kind(self) -> str:
-        return "compound" if self.parts else type(self.shape).__name__.lower()
+        """``box``, ``cylinder``, ``mesh`` (one convex hull), ``compound`` (boxes) or ``decomposed``."""
+        if self.parts:
+            return "decomposed" if isinstance(self.parts[0][0], Mesh) else "compound"
+        return type(self.shape).__name__.lower()
+
+    @property
+    def bottom(self) -> float:
+        """Lowest height of the collider, m."""
+        return float(min(_z_range(shape, offset)[0] for shape, offset, _ in self.colliders()) + self.position[2])
+
+    def body_quat(self) -> tuple[float, float, float, float]:
+        """The body's orientation in the world (w, x, y, z)."""
+        if self.orientation is not None:
+            return self.orientation
+        return yaw_quat(self.yaw) if not self.parts else (1.0, 0.0, 0.0, 0.0)
+
+    def colliders(self) -> tuple:
+        """``(shape, offset (3,), yaw)`` per geom (one for a single shape)."""
+        return self.parts or ((self.shape, np.zeros(3), self.yaw),)
+
+
+def shape_volume(shape: Shape) -> float:
+    """Volume of a Box, Cylinder or convex Mesh, m^3."""
+    if isinstance(shape, Box):
+        return float(np.prod(shape.size))
+    if isinstance(shape, Cylinder):
+        return float(np.pi * shape.radius**2 * shape.height)
+    if isinstance(shape, Mesh):
+        return convex_part(shape.vertices)[2]
+    raise TypeError(f"no volume for {type(shape).__name__}")
+
+
+def _z_range(shape: Shape, offset: np.ndarray) -> tuple[float, float]:
+    if isinstance(shape, Box):
+        half = shape.size[2] / 2
+    elif isinstance(shape, Cylinder):
+        half = shape.height / 2
+    else:
+        return float(shape.vertices[:, 2].min() + offset[2]), float(shape.vertices[:, 2].max() + offset[2])
+    return float(offset[2] - half), float(offset[2] + half)
 
 
 def min_area_rectangle(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
@@ -113,6 +168,9 @@ def fit_object(name: str, points: np.ndarray, normals: np.ndarray, *, support: f
         if c_res < box_res and c_res <= 2 * voxel and radius < 1.5 * max(size):
             return FittedObject(name, Cylinder(radius, height), np.array([*c_centre, z_centre]), 0.0,
                                 float(np.pi * radius**2 * height), c_res, len(points))
+    open_top = _open_container(points, normals, centre, size, yaw, top=top, bottom=bottom, voxel=voxel)
+    if open_top:  # a box would be solid: the hull goes on to convex decomposition
+        return _hull_object(name, points, bottom, box_res)
     if _has_shelf(points, normals, voxel, top):  # shelving: a box would swallow what stands on its shelves
         compound = fit_compound(name, points, normals, support=bottom, voxel=voxel, residual=box_res)
         if compound is not None:
@@ -150,7 +208,7 @@ def fit_compound(name: str, points: np.ndarray, normals: np.ndarray, *, support:
             continue
         p = points[idx]
         lo = float(np.percentile(p[:, 2], 1))
-        lo = support if lo < support + 0.05 else lo
+        lo = support if lo < support + max(0.05, 4 * voxel) else lo  # the floor's slab hides leg bottoms
         hi = float(np.percentile(p[:, 2], 99))
         centre, size, yaw = min_area_rectangle(p[:, :2])
         parts.append((Box((*np.maximum(size, voxel), max(hi - lo, voxel))), np.array([*centre, (lo + hi) / 2]), yaw))
@@ -172,6 +230,59 @@ def _has_shelf(points: np.ndarray, normals: np.ndarray, voxel: float, top: float
                for h, xy in support_levels(points, normals, voxel, min_area))
 
 
+def _open_container(points: np.ndarray, normals: np.ndarray, centre: np.ndarray, size: np.ndarray, yaw: float, *,
+                    top: float, bottom: float, voxel: float, min_depth: float = 0.06,
+                    min_cavity: float = 0.15, min_wall: float = 0.6) -> bool:
+    """Whether a piece is an open container (bin, tote, crate): surface seen inside its footprint (an inner
+    floor or inner walls) at least ``min_depth`` m and a third of its height below the top, over
+    ``min_cavity`` of the inner footprint (a closed box shows only its lid there), and each of the four sides
+    of its footprint rectangle walled along ``min_wall`` of its length (shelving and tables have open sides)."""
+    height = top - bottom
+    depth = max(min_depth, height / 3)
+    if height < 2 * depth or min(size) < 8 * voxel:
+        return False
+    c, s = np.cos(yaw), np.sin(yaw)
+    local = (points[:, :2] - centre) @ np.array([[c, -s], [s, c]])
+    half = size / 2
+    inner = np.all(np.abs(local) < half - 2 * voxel, axis=1)
+    cavity = inner & (points[:, 2] < top - depth)
+    cells = {tuple(k) for k in np.floor(local[cavity] / voxel).astype(int)}
+    if len(cells) * voxel**2 < min_cavity * float(np.prod(size - 4 * voxel)):
+        return False
+    wall = ~inner & (points[:, 2] > top - depth)
+    for axis in range(2):
+        for sign in (-1, 1):
+            side = wall & (sign * local[:, axis] > half[axis] - 3 * voxel)
+            along = local[side, 1 - axis]
+            bins = np.unique(np.floor((along + half[1 - axis]) / (2 * voxel)).astype(int))
+            if len(bins) * 2 * voxel < min_wall * size[1 - axis]:
+                return False
+    return True
+
+
+def decompose_object(obj: FittedObject, *, cell: float, max_hulls: int, threshold: float, seed: int,
+                     timeout: float) -> tuple[FittedObject, float]:
+    """An object with its hull replaced by CoACD's convex parts of its height-field solid, and CoACD's seconds.
+
+    The parts keep the body frame of the hull (vertices relative to ``position``); the volume becomes the
+    solid's (the mass follows it).
+
+    Raises:
+        DecompositionError: the object has no kept surface points, or CoACD failed (keep the hull then).
+    """
+    if obj.surface is None:
+        raise DecompositionError(f"{obj.name} has no surface points to decompose")
+    extent = float(np.ptp(obj.surface, axis=0).max())
+    # at most ~40 columns across: CoACD's time grows with the surface's size, not with the object's
+    solid = height_field_solid(obj.surface, support=obj.bottom, cell=max(cell, extent / 40))
+    result = decompose(solid, max_hulls=max_hulls, threshold=threshold, seed=seed, timeout=timeout)
+    parts = tuple((Mesh(f"{obj.name}_part{i}", vertices - obj.position, faces), np.zeros(3), 0.0)
+                  for i, (vertices, faces) in enumerate(result.parts))
+    largest = parts[int(np.argmax(result.volumes))][0]
+    return (FittedObject(obj.name, largest, obj.position, 0.0, solid.volume, obj.residual, obj.points, parts),
+            result.seconds)
+
+
 def _hull_object(name: str, points: np.ndarray, bottom: float, residual: float) -> FittedObject:
     # close the hull down to the support: add the footprint at the support height
     base = points.copy()
@@ -190,4 +301,4 @@ def _hull_object(name: str, points: np.ndarray, bottom: float, residual: float) 
     outward = np.einsum("ij,ij->i", normals, vertices[faces].mean(axis=1) - vertices.mean(axis=0)) < 0
     faces[outward] = faces[outward][:, ::-1]
     return FittedObject(name, Mesh(f"{name}_hull", vertices, faces), centre, 0.0, float(hull.volume), residual,
-                        len(points))
+                        len(points), surface=points)

@@ -21,11 +21,14 @@ from scans.build.gravity import (
     capture_to_world,
     detect_planes,
     find_floor,
+    merge_planes,
     transform,
     up_prior,
 )
-from scans.build.objects import FittedObject, fit_object
-from scans.build.segment import components, split_on_supports
+from scans.build.decompose import DecompositionError
+from scans.build.objects import FittedObject, decompose_object, fit_object, shape_volume
+from scans.build.placement import place_objects
+from scans.build.segment import attach_hanging, components, split_on_supports
 from scans.build.structure import StructureBox, find_structure
 from scans.capture import RGBDSequence
 from scans.readers import read_capture
@@ -40,6 +43,8 @@ Progress = Callable[[str, int, int], None]
 """``progress(stage, done, total)``; total 0 for stages without a count."""
 
 RECONSTRUCTION = "reconstruction.ply"
+STATIC_SOURCE = "scan:static"
+"""twin.json source of static pieces (resting on nothing found, or kept static because they would not settle)."""
 STRUCTURE_MATERIAL = Material("scan_structure", friction=0.8, rgba=(0.55, 0.55, 0.55, 1.0), density=2400.0)
 
 
@@ -93,7 +98,7 @@ def segment_objects(points: np.ndarray, normals: np.ndarray, mask: np.ndarray, s
     are dropped or static clutter, as configured.
     """
     rest = np.flatnonzero(~mask & (points[:, 2] > 2 * spacing))
-    labels = components(points[rest], 2.5 * spacing)
+    labels = attach_hanging(points[rest], components(points[rest], 2.5 * spacing))
     free, clutter, dropped = [], [], 0
     for label in np.unique(labels):
         idx = rest[labels == label]
@@ -120,7 +125,9 @@ def segment_objects(points: np.ndarray, normals: np.ndarray, mask: np.ndarray, s
 
 
 def assemble_scene(name: str, structure, free, clutter, material: Material) -> Scene:
-    """A :class:`Scene` with structure and clutter as static geoms and each object as a free body."""
+    """A :class:`Scene` with structure as static geoms, each object a free body and each piece of static
+    clutter a welded body (so it is listed in twin.json too); one geom per part of a compound or
+    decomposition, each with its volume's share of the object's mass (volume x density)."""
     from scipy.spatial.transform import Rotation
 
     scene = Scene(name)
@@ -128,21 +135,26 @@ def assemble_scene(name: str, structure, free, clutter, material: Material) -> S
         quat = Rotation.from_matrix(box.rotation).as_quat(scalar_first=True)
         scene.add_static(box.name, _box(box.size), pos=box.centre, quat=quat, material=STRUCTURE_MATERIAL)
     for obj in clutter:
-        for i, (shape, offset, yaw) in enumerate(obj.parts or ((obj.shape, np.zeros(3), obj.yaw),)):
-            scene.add_static(f"{obj.name}_{i}" if obj.parts else obj.name, shape, pos=obj.position + offset,
-                             quat=yaw_quat(yaw), material=material)
+        _add_object(scene, obj, material, free=False)
     for obj in free:
-        mass = max(obj.volume * material.density, 1e-3)
-        if not obj.parts:
-            scene.add_free_object(obj.name, obj.shape, pos=obj.position, quat=yaw_quat(obj.yaw), mass=mass,
-                                  material=material)
-            continue
-        body = scene.add_free_body(obj.name, pos=obj.position)
-        for i, (box, offset, yaw) in enumerate(obj.parts):
-            share = mass * float(np.prod(box.size)) / obj.volume
-            scene.add_geom(body, box, name=f"{obj.name}_{i}", pos=offset, quat=yaw_quat(yaw), material=material,
-                           mass=max(share, 1e-4))
+        _add_object(scene, obj, material, free=True)
     return scene
+
+
+def _add_object(scene: Scene, obj: FittedObject, material: Material, *, free: bool) -> None:
+    mass = max(obj.volume * material.density, 1e-3)
+    if free and not obj.parts:
+        scene.add_free_object(obj.name, obj.shape, pos=obj.position, quat=obj.body_quat(), mass=mass,
+                              material=material)
+        return
+    body = (scene.add_free_body if free else scene.add_body)(obj.name, pos=obj.position, quat=obj.body_quat())
+    if not obj.parts:
+        scene.add_geom(body, obj.shape, name=obj.name, material=material, mass=mass)
+        return
+    volumes = np.array([shape_volume(shape) for shape, _, _ in obj.parts])
+    for i, (shape, offset, yaw) in enumerate(obj.parts):
+        scene.add_geom(body, shape, name=f"{obj.name}_{i}", pos=offset, quat=yaw_quat(yaw), material=material,
+                       mass=max(mass * volumes[i] / volumes.sum(), 1e-4))
 
 
 def _box(size):
@@ -180,6 +192,8 @@ def build_twin(capture_path: str | Path, out: str | Path, config: BuildConfig | 
         capture = capture.select(stride=config.stride, max_frames=config.max_frames)
         poses = [f.pose for f in capture.frames if f.pose is not None]
     surface = surface_of(capture, voxel=config.voxel, depth_max=config.depth_max, progress=step)
+    if surface.poses is not None:  # estimated by odometry: the capture frame is now the first camera's
+        poses = list(surface.poses)
     seconds["fusion"], clock = time.perf_counter() - clock, time.perf_counter()
     step("aligning to gravity", 0, 0)
     spacing = max(config.voxel, 0.02)
@@ -187,6 +201,7 @@ def build_twin(capture_path: str | Path, out: str | Path, config: BuildConfig | 
     min_points = int(min(0.25 / spacing**2, 0.05 * len(points)))  # 0.25 m^2, less in small scenes
     planes = detect_planes(points, distance=max(1.5 * spacing, 0.03), min_points=max(min_points, 50),
                            seed=config.seed)
+    planes = merge_planes(points, planes, max_offset=config.wall_thickness)
     cameras = np.array([p[:3, 3] for p in poses]) if poses else None
     floor = find_floor(points, planes, up_prior(poses), cameras=cameras)
     matrix = capture_to_world(points, floor, planes)
@@ -200,11 +215,19 @@ def build_twin(capture_path: str | Path, out: str | Path, config: BuildConfig | 
     warnings = list(surface.notes)
     if len(structure) < 2:
         warnings.append("no walls found (fewer than 1 m^2 of vertical plane): only the floor is structure")
-    if any(o.kind == "mesh" for o in free):
-        warnings.append("objects no primitive fits are convex hulls (no convex decomposition yet): open "
-                        "containers and tables collide as solid blocks")
+    step("decomposing objects", 0, 0)
+    free, clutter, notes, seconds["decomposition"] = _decompose_all(free, clutter, spacing, config)
+    warnings += notes
+    clock = time.perf_counter()
+    step("placing objects", 0, 0)
+    material = config.object_material()
+    placed = place_objects(free, clutter, lambda f, c: assemble_scene("scan_twin", structure, f, c, material),
+                           settle_time=config.settle_time)
+    free, clutter = list(placed.free), list(placed.clutter)
+    warnings += placed.notes
+    seconds["placement"], clock = time.perf_counter() - clock, time.perf_counter()
     warnings.append(f"structure boxes are {config.wall_thickness} m thick behind the scanned surface (a setting)")
-    scene = assemble_scene("scan_twin", structure, free, clutter, config.object_material())
+    scene = assemble_scene("scan_twin", structure, free, clutter, material)
     provenance = make_provenance("twin build", inputs=[capture_path] if Path(capture_path).is_file() else [],
                                  parameters={**dataclasses.asdict(config), "capture": str(capture_path),
                                              "format": format})
@@ -214,12 +237,31 @@ def build_twin(capture_path: str | Path, out: str | Path, config: BuildConfig | 
                 f"({surface.frames} frames, {len(surface.points):,} points).</p>" + warnings_block(warnings))
         return [Section("Reconstruction", body)]
 
-    twin = write_twin(scene.spec, out, object_sources={o.name: "scan" for o in free}, provenance=provenance,
+    twin = write_twin(scene.spec, out, object_sources={**{o.name: "scan" for o in free},
+                                                           **{o.name: STATIC_SOURCE for o in clutter}}, provenance=provenance,
                       capture_to_world=tuple(matrix.ravel()), extra_outputs=reconstruction,
                       progress=lambda s: step(s, 0, 0))
     seconds["writing"] = time.perf_counter() - clock
     return BuildResult(twin, matrix, tuple(structure), tuple(free), tuple(clutter), dropped,
                        surface.frames, len(surface.points), seconds, tuple(warnings) + twin.warnings)
+
+
+def _decompose_all(free, clutter, spacing: float, config: BuildConfig):
+    """Objects whose collider is one hull, split by CoACD: (free, clutter, warnings, seconds)."""
+    start, notes, out = time.perf_counter(), [], ([], [])
+    for group, objects in zip(out, (free, clutter)):
+        for obj in objects:
+            if obj.kind != "mesh":
+                group.append(obj)
+                continue
+            try:
+                obj, _ = decompose_object(obj, cell=spacing, max_hulls=config.max_convex_hulls,
+                                          threshold=config.concavity, seed=config.seed,
+                                          timeout=config.decomposition_timeout)
+            except DecompositionError as exc:
+                notes.append(f"{obj.name} collides as its convex hull (no convex decomposition: {exc})")
+            group.append(obj)
+    return out[0], out[1], notes, time.perf_counter() - start
 
 
 def _write_reconstruction(o3d, surface: Surface, matrix: np.ndarray, path: Path) -> None:

@@ -4,7 +4,12 @@ Clusters are connected components of a radius graph (``eps`` m). Inside a cluste
 support levels (a shelf, a pallet's deck, a box's top); the thin slab of points just above each level, over
 its footprint, is cut away, and the pieces whose bottom sits on that slab and whose footprint is wide enough
 become separate objects (boxes on a shelf, on a pallet, on each other). The rest (posts, legs, the support
-itself) stays one object; cut points go back to the nearest piece.
+itself) stays one object; cut points go back to the nearest piece, and fragments too small to be objects
+(a box's side seen alone) go to the resting piece they touch.
+
+Before that, :func:`attach_hanging` joins a cluster that does not reach the floor to the cluster under it:
+a scan leaves gaps in thin posts and shelves, which would cut the upper part of a rack (and what stands on
+it) loose from the lower part.
 """
 
 from __future__ import annotations
@@ -23,6 +28,69 @@ def components(points: np.ndarray, eps: float) -> np.ndarray:
 
     graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(len(points), len(points)))
     return connected_components(graph, directed=False)[1]
+
+
+def attach_hanging(points: np.ndarray, labels: np.ndarray, *, cell: float = 0.05, floor_gap: float = 0.1,
+                   gap: float = 0.3) -> np.ndarray:
+    """Relabel so that each cluster not reaching the floor joins the cluster below it.
+
+    A cluster hangs when its lowest points (1st percentile) are ``floor_gap`` m or more above the floor
+    (z = 0). It joins the cluster sharing most of its footprint cells (``cell`` m, grown by one cell) that
+    comes within ``gap`` m below it there: the lower part of a rack under its upper part, a shelf under a box
+    whose board was not seen. Clusters hanging over nothing (pipes, ducts) keep their label.
+
+    Args:
+        points: (N, 3) world points (z up), m.
+        labels: (N,) cluster label per point.
+
+    Returns:
+        (N,) labels, merged clusters taking the label of the one they join.
+    """
+    if len(points) == 0:
+        return labels
+    ids, inverse = np.unique(labels, return_inverse=True)
+    keys = np.floor(points[:, :2] / cell).astype(np.int64)
+    # per (cluster, cell): lowest and highest z
+    table = np.column_stack([inverse, keys])
+    groups, at = np.unique(table, axis=0, return_inverse=True)
+    at = at.ravel()
+    low = np.full(len(groups), np.inf)
+    high = np.full(len(groups), -np.inf)
+    np.minimum.at(low, at, points[:, 2])
+    np.maximum.at(high, at, points[:, 2])
+    cells: dict[tuple[int, int], list[tuple[int, float, float]]] = {}
+    own: dict[int, list[tuple[int, int, float]]] = {}
+    for (c, x, y), lo, hi in zip(groups.tolist(), low, high):
+        cells.setdefault((x, y), []).append((c, lo, hi))
+        own.setdefault(c, []).append((x, y, lo))
+    bottom = np.array([np.percentile(points[inverse == c, 2], 1) for c in range(len(ids))])
+    parent = np.arange(len(ids))
+
+    def root(c: int) -> int:
+        while parent[c] != c:
+            parent[c] = parent[parent[c]]
+            c = parent[c]
+        return c
+
+    for c in np.argsort(bottom):  # lowest first, so chains (post fragments, upper rack) end on the floor
+        if bottom[c] < floor_gap:
+            continue
+        votes: dict[int, int] = {}
+        for x, y, lo in own[int(c)]:
+            below = set()
+            for dx in (-1, 0, 1):
+                for dy in (-1, 0, 1):
+                    for other, olo, ohi in cells.get((x + dx, y + dy), ()):
+                        if other != c and olo < lo and ohi >= lo - gap:
+                            below.add(other)
+            for other in below:
+                votes[other] = votes.get(other, 0) + 1
+        if votes:
+            best = max(votes, key=lambda o: (votes[o], -bottom[o]))
+            a, b = root(int(c)), root(int(best))
+            if a != b:
+                parent[a] = b
+    return ids[np.array([root(c) for c in range(len(ids))])][inverse]
 
 
 def support_levels(points: np.ndarray, normals: np.ndarray, voxel: float, min_area: float) -> list[tuple[float, np.ndarray]]:
@@ -62,7 +130,7 @@ def _over(xy: np.ndarray, footprint: np.ndarray, cell: float, dilate: int = 5) -
 
 
 def split_on_supports(points: np.ndarray, normals: np.ndarray, *, voxel: float, eps: float,
-                      slab: float = 0.04, min_support_area: float = 0.03, min_width: float = 0.1,
+                      slab: float = 0.04, min_support_area: float = 0.01, min_width: float = 0.1,
                       min_points: int = 30) -> list[tuple[np.ndarray, float | None]]:
     """Split one cluster into objects.
 
@@ -83,6 +151,7 @@ def split_on_supports(points: np.ndarray, normals: np.ndarray, *, voxel: float, 
         band = (points[:, 2] > height + voxel / 2) & (points[:, 2] <= height + slab)
         if band.any():
             idx = np.flatnonzero(band)
+            footprint = _cross_section(points, height, footprint, voxel, eps)
             cut[idx[_over(points[idx, :2], footprint, 2 * voxel)]] = True
     kept = np.flatnonzero(~cut)
     if len(kept) == 0 or not levels:
@@ -90,6 +159,7 @@ def split_on_supports(points: np.ndarray, normals: np.ndarray, *, voxel: float, 
     labels = components(points[kept], eps)
     pieces: list[tuple[np.ndarray, float | None]] = []
     base: list[np.ndarray] = []
+    fragments: list[np.ndarray] = []
     for label in np.unique(labels):
         idx = kept[labels == label]
         bottom = float(np.percentile(points[idx, 2], 2))
@@ -98,14 +168,29 @@ def split_on_supports(points: np.ndarray, normals: np.ndarray, *, voxel: float, 
         width = _min_width(xy)
         if resting and width >= min_width and len(idx) >= min_points and _walled(points[idx], voxel):
             pieces.append((idx, max(resting)))
+        elif resting and (width < min_width or len(idx) < min_points):
+            fragments.append(idx)
         else:
             base.append(idx)
+    if pieces and fragments:  # a side or corner of a resting piece, cut loose by the gap beside it
+        tree = cKDTree(points[np.concatenate([idx for idx, _ in pieces])])
+        owner = np.concatenate([np.full(len(idx), i) for i, (idx, _) in enumerate(pieces)])
+        for idx in fragments:
+            gap, near = tree.query(points[idx])
+            if gap.min() <= 2 * eps:
+                i = owner[near[np.argmin(gap)]]
+                pieces[i] = (np.concatenate([pieces[i][0], idx]), pieces[i][1])
+            else:
+                base.append(idx)
+    else:
+        base.extend(fragments)
     if base:
         pieces.insert(0, (np.concatenate(base), None))
     if len(pieces) == 1:
         return [(np.arange(len(points)), pieces[0][1])]
-    # cut points under a resting piece's own points (its lower sides, judged in xy: in 3D the support below
-    # is nearer) go to that piece; the others to the nearest piece (posts and boards to the base)
+    # cut points beside a resting piece's own points, judged in xy and within its height (its lower sides,
+    # or its sides where a neighbour's support cut them: in 3D the support below is nearer), go to that piece;
+    # the others to the nearest piece (posts and boards to the base)
     owner = np.concatenate([np.full(len(idx), i) for i, (idx, _) in enumerate(pieces)])
     tree = cKDTree(points[np.concatenate([idx for idx, _ in pieces])])
     cut_idx = np.flatnonzero(cut)
@@ -116,12 +201,25 @@ def split_on_supports(points: np.ndarray, normals: np.ndarray, *, voxel: float, 
             continue
         gap = cKDTree(points[idx, :2]).query(points[cut_idx, :2])[0]
         z = points[cut_idx, 2]
-        under = (gap <= 1.5 * voxel) & (gap < best_gap) & (z > support) & (z <= points[idx, 2].min() + voxel)
+        under = (gap <= 1.5 * voxel) & (gap < best_gap) & (z > support) & (z <= points[idx, 2].max())
         nearest[under], best_gap[under] = i, gap[under]
     if base:
         resting_elsewhere = np.isinf(best_gap) & np.array([pieces[j][1] is not None for j in nearest], dtype=bool)
         nearest[resting_elsewhere] = 0
     return [(np.concatenate([idx, cut_idx[nearest == i]]), h) for i, (idx, h) in enumerate(pieces)]
+
+
+def _cross_section(points: np.ndarray, height: float, patch: np.ndarray, voxel: float, eps: float) -> np.ndarray:
+    """The xy (K, 2) of the support's whole cross-section at ``height``: the points within a couple of voxels
+    of that height connected to its upward-facing ``patch`` (its rims and sides, and the bottom of what stands
+    on it), so that a support mostly covered by what rests on it (a box under a box) still spans it."""
+    near = np.flatnonzero(np.abs(points[:, 2] - height) <= 2 * voxel)
+    if len(near) == 0:
+        return patch
+    labels = components(points[near, :2], eps)
+    tree = cKDTree(points[near, :2])
+    hits = np.unique(labels[tree.query(patch)[1]])
+    return np.vstack([patch, points[near[np.isin(labels, hits)], :2]])
 
 
 def _walled(points: np.ndarray, voxel: float, min_ratio: float = 0.3) -> bool:

@@ -10,6 +10,7 @@ from scans.synth.camera import (
     look_at,
     orbit_path,
     random_world_to_capture,
+    scan_path,
 )
 from scans.synth.capture import (
     LAYOUTS,
@@ -44,5 +45,6 @@ __all__ = [
     "orbit_path",
     "random_world_to_capture",
     "render_rgbd",
+    "scan_path",
     "scene_mesh",
 ]

@@ -64,6 +64,53 @@ def orbit_path(frames: int, room: tuple[float, float], rng: np.random.Generator,
     return np.stack([look_at(e, t, roll=r) for e, t, r in zip(eyes, targets, rolls)])
 
 
+PASSES = ((1.6, 1.45, False), (1.35, 0.35, False), (1.2, 0.3, True))
+"""The passes of :func:`scan_path`: ``(eye height m, target height m, facing the middle)``."""
+
+
+def scan_path(frames: int, room: tuple[float, float], rng: np.random.Generator, *, inset: float = 1.3,
+              reach: float = 1.0, passes=PASSES) -> np.ndarray:
+    """Poses (frames, 4, 4) of a person scanning the cell: one loop per pass, ``inset`` m inside the walls.
+
+    A pass that faces the walls looks at what stands along them, at a target ``reach`` m ahead at its
+    target height (with the defaults: the upper shelves first, then the lower ones and the floor in
+    front); a pass that faces the middle looks at its target height in the middle of the room (the objects
+    on the floor). Height, tilt and heading change smoothly from one pass to the next. A hand-held wobble
+    (about 3 cm, 5 cm at the target, 2 degrees of roll) comes from ``rng``.
+
+    Args:
+        room: Inner room extents (x, y), m, centred on the origin.
+        passes: ``(eye height, target height, facing the middle)`` per loop, m.
+    """
+    count = len(passes)
+    s = (np.arange(frames) + 0.5) / frames * count  # pass k runs over s in [k, k + 1)
+    angle = 2 * np.pi * s + rng.uniform(0, 2 * np.pi)
+    a, b = room[0] / 2 - inset, room[1] / 2 - inset
+    eyes = np.column_stack([a * np.cos(angle), b * np.sin(angle), np.zeros(frames)])
+    outward = np.arctan2(np.sin(angle) / b, np.cos(angle) / a)  # the ellipse's normal, away from the middle
+    heading, pitch = np.zeros(frames), np.zeros(frames)
+    weight = np.zeros(frames)
+    for k, (eye_z, target_z, inward) in enumerate(passes):
+        # each pass's share: 1 inside it, blending over 0.15 of a loop on either side of its borders
+        w = _smoothstep((s - k + 0.15) / 0.3) * (1 - _smoothstep((s - k - 1 + 0.15) / 0.3)) if count > 1 \
+            else np.ones(frames)
+        w = np.where(k == 0, np.maximum(w, s < 0.5), w) if k == 0 else w
+        w = np.maximum(w, s >= count - 0.5) if k == count - 1 else w
+        distance = np.hypot(eyes[:, 0], eyes[:, 1]) if inward else reach
+        eyes[:, 2] += w * eye_z
+        heading += w * np.pi * inward
+        pitch += w * np.arctan2(target_z - eye_z, distance)
+        weight += w
+    eyes[:, 2] /= weight
+    heading = outward + heading / weight
+    pitch /= weight
+    look = np.column_stack([np.cos(pitch) * np.cos(heading), np.cos(pitch) * np.sin(heading), np.sin(pitch)])
+    eyes += rng.normal(0, 0.03, eyes.shape)
+    targets = eyes + reach * look + rng.normal(0, 0.05, eyes.shape)
+    rolls = rng.normal(0, np.radians(2.0), frames)
+    return np.stack([look_at(e, t, roll=r) for e, t, r in zip(eyes, targets, rolls)])
+
+
 def random_world_to_capture(rng: np.random.Generator, *, tilt_deg=(5.0, 15.0), offset: float = 1.0) -> np.ndarray:
     """A rigid transform (4, 4) from the world (z up) to a capture frame that is not gravity aligned.
 

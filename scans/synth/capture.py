@@ -25,7 +25,7 @@ import numpy as np
 
 from scans.capture import FrameData, Intrinsics
 from scans.errors import CaptureError
-from scans.synth.camera import kinect_intrinsics, orbit_path, random_world_to_capture
+from scans.synth.camera import kinect_intrinsics, random_world_to_capture, scan_path
 from scans.synth.cell import build_cell
 from scans.synth.geometry import GroundTruthObject, ground_truth_objects, scene_mesh
 from scans.synth.sensor import DepthNoise, Raycaster, lidar_scan, render_rgbd
@@ -158,7 +158,7 @@ def make_synthetic_capture(
     mesh = scene_mesh(model)
     caster = Raycaster(mesh)
     intrinsics = kinect_intrinsics(width, height)
-    poses = orbit_path(frames, cell.room, path_rng)
+    poses = scan_path(frames, cell.room, path_rng)
     world_to_capture = random_world_to_capture(frame_rng)
     capture_to_world = np.linalg.inv(world_to_capture)
 

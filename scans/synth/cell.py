@@ -104,11 +104,17 @@ class _Builder:
         return pos[2] + height
 
     def pallet(self, name: str, pos, yaw: float) -> float:
-        """A 1.2 x 0.8 x 0.144 m EUR pallet (long side along its x) as one free body; returns its top height."""
+        """A 1.2 x 0.8 x 0.144 m EUR pallet (long side along its x) as one free body; returns its top height.
+
+        Built as one is: three bottom boards along the long side, nine blocks, three stringer boards across
+        the blocks, and five deck boards along the long side on the stringers (22 + 78 + 22 + 22 mm).
+        """
         body = self.scene.add_free_body(name, pos=pos, quat=yaw_quat(yaw))
-        parts = [((1.2, 0.1, 0.022), (0, y, 0.011)) for y in (-0.35, 0.0, 0.35)]
+        parts = [((1.2, w, 0.022), (0, y, 0.011)) for y, w in ((-0.35, 0.1), (0.0, 0.145), (0.35, 0.1))]
         parts += [((0.145, 0.1, 0.078), (x, y, 0.061)) for x in (-0.5275, 0.0, 0.5275) for y in (-0.35, 0.0, 0.35)]
-        parts += [((0.12, 0.8, 0.044), (x, 0.0, 0.122)) for x in np.linspace(-0.54, 0.54, 5)]
+        parts += [((0.145, 0.8, 0.022), (x, 0.0, 0.111)) for x in (-0.5275, 0.0, 0.5275)]
+        parts += [((1.2, w, 0.022), (0, y, 0.133))
+                  for y, w in ((-0.3275, 0.145), (-0.16375, 0.1), (0.0, 0.1), (0.16375, 0.1), (0.3275, 0.145))]
         for i, (part, at) in enumerate(parts):
             self.scene.add_geom(body, Box(part), name=f"{name}_part_{i}", pos=at, material=PALLET_WOOD)
         self.objects.append((name, "pallet"))

@@ -25,6 +25,7 @@ def test_realsense_bin_scan(shared_data, tmp_path):
     # the first camera looks roughly horizontally at the desk: world up is about the camera's -y
     assert up @ np.array([0.0, -1.0, 0.0]) > np.cos(np.radians(45))
     assert result.objects, "the box of objects on the desk should become at least one object"
+    assert result.twin.validation.ok, result.twin.validation.summary()
 
 
 def test_pump_room_point_cloud(shared_data, tmp_path):
@@ -34,3 +35,11 @@ def test_pump_room_point_cloud(shared_data, tmp_path):
     assert result.capture_to_world[2, 2] > np.cos(np.radians(2))
     assert result.capture_to_world[2, 3] == pytest.approx(1.84, abs=0.05)
     assert len(result.structure) >= 2
+    # the wall RANSAC found twice (two parallel planes centimetres apart) is one box
+    walls = [s for s in result.structure if s.name.startswith("wall")]
+    for i, a in enumerate(walls):
+        for b in walls[i + 1:]:
+            parallel = abs(a.rotation[:, 2] @ b.rotation[:, 2]) > np.cos(np.radians(5))
+            assert not (parallel and abs((a.centre - b.centre) @ a.rotation[:, 2]) < 0.1), (a.name, b.name)
+    # objects rest, do not overlap, and stay put (the ones that cannot are kept static, with a warning)
+    assert result.objects and result.twin.validation.ok, result.twin.validation.summary()

@@ -123,3 +123,133 @@ def test_config_file_overrides_and_errors(tmp_path):
         load_config(path)
     with pytest.raises(InputError, match="unknown material 'gold'"):
         BuildConfig(material="gold")
+
+
+def _open_bin_points(rng, size=(0.6, 0.4, 0.3), spacing=0.01):
+    """Outer walls and inner floor (at 2 cm) of an open bin standing on z = 0, with outward/up normals."""
+    length, width, height = size
+    pts, nrm = [], []
+    for axis, half, along in ((0, length / 2, width), (1, width / 2, length)):
+        n = int(along * height / spacing**2)
+        for sign in (-1, 1):
+            p = np.column_stack([rng.uniform(-along / 2, along / 2, n), rng.uniform(0, height, n)])
+            p = np.insert(p, axis, sign * half, axis=1)
+            pts.append(p)
+            nrm.append(np.tile(np.insert([0.0, 0.0], axis, sign), (n, 1)))
+    n = int((length - 0.04) * (width - 0.04) / spacing**2)
+    floor = rng.uniform([-length / 2 + 0.02, -width / 2 + 0.02], [length / 2 - 0.02, width / 2 - 0.02], (n, 2))
+    pts.append(np.column_stack([floor, np.full(n, 0.02)]))
+    nrm.append(np.tile([0.0, 0.0, 1.0], (n, 1)))
+    return np.vstack(pts), np.vstack(nrm)
+
+
+def test_height_field_solid_is_closed_and_has_the_bins_volume():
+    import mujoco
+
+    from scans.build.decompose import height_field_solid
+    from twin.validation.mesh_inertia import mesh_volume
+
+    points, _ = _open_bin_points(np.random.default_rng(6))
+    solid = height_field_solid(points, support=0.0, cell=0.02)
+    walls = 0.6 * 0.4 * 0.3 - 0.56 * 0.36 * 0.28  # 2 cm walls and floor
+    assert solid.volume == pytest.approx(walls, rel=0.15)
+    # closed and outward: MuJoCo's exact volume of the surface equals the voxel count's
+    exact = mesh_volume(solid.vertices, solid.faces, mujoco.mjtMeshInertia.mjMESH_INERTIA_EXACT)
+    assert exact == pytest.approx(solid.volume, rel=1e-6)
+
+
+def test_open_bin_is_decomposed_into_convex_parts_within_the_budget():
+    pytest.importorskip("coacd")
+    from scans.build.objects import decompose_object
+
+    points, normals = _open_bin_points(np.random.default_rng(7))
+    obj = fit_object("bin", points, normals, support=0.0, voxel=0.02)
+    assert obj.kind == "mesh" and obj.surface is not None  # an open container is not a solid box
+    parts, _ = decompose_object(obj, cell=0.02, max_hulls=8, threshold=0.1, seed=0, timeout=120)
+    again, _ = decompose_object(obj, cell=0.02, max_hulls=8, threshold=0.1, seed=0, timeout=120)
+    assert parts.kind == "decomposed" and 2 <= len(parts.parts) <= 8
+    assert [p[0].vertices.tolist() for p in parts.parts] == [p[0].vertices.tolist() for p in again.parts]
+    assert parts.volume < 0.5 * 0.6 * 0.4 * 0.3  # a solid block would be 0.072 m^3
+    # the bin's cavity stays empty: no part contains its centre, 15 cm above the floor
+    from scipy.spatial import Delaunay
+
+    centre = np.array([0.0, 0.0, 0.15]) - parts.position
+    assert not any(Delaunay(p[0].vertices).find_simplex(centre) >= 0 for p in parts.parts)
+
+
+def test_a_closed_box_is_not_an_open_container():
+    rng = np.random.default_rng(8)
+    pts, nrm = _box_surface(np.array([0, 0, 0.15]), np.array([0.6, 0.4, 0.3]), 0.01, rng, bottom=False)
+    assert fit_object("box", pts, nrm, support=0.0, voxel=0.02).kind == "box"
+
+
+def test_decomposition_failure_is_a_decomposition_error():
+    from scans.build.decompose import DecompositionError, Solid, decompose
+
+    flat = Solid(np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [1, 1, 0]], float), np.array([[0, 1, 2], [1, 3, 2]]), 0.0)
+    with pytest.raises(DecompositionError):
+        decompose(flat, max_hulls=4, threshold=0.1, seed=0, timeout=0.01)
+
+
+def _scene_of(free, clutter=()):
+    from scans.build.pipeline import assemble_scene
+    from scans.build.structure import StructureBox
+    from twin.scene import Material
+
+    floor = StructureBox("floor", np.array([0.0, 0.0, -0.05]), np.array([4.0, 4.0, 0.1]), np.eye(3), 100)
+    return assemble_scene("t", [floor], free, clutter, Material("m", density=250.0))
+
+
+def _box_object(name, centre, size, yaw=0.0):
+    from scans.build.objects import FittedObject
+
+    return FittedObject(name, Box(size), np.array(centre, float), yaw, float(np.prod(size)), 0.0, 100)
+
+
+def test_overlapping_boxes_are_separated_and_settle():
+    from scans.build.placement import place_objects
+    from twin.validation import validate_spec
+
+    free = [_box_object("a", [0.0, 0.0, 0.2], (0.4, 0.4, 0.4)),
+            _box_object("b", [0.35, 0.02, 0.19], (0.4, 0.4, 0.4)),  # 5 cm into a, 1 cm into the floor
+            _box_object("c", [0.0, 0.0, 0.47], (0.3, 0.3, 0.2), yaw=0.3)]  # 3 cm into a's top
+    before = validate_spec(_scene_of(free).spec).to_dict()
+    assert {c["name"]: c["status"] for c in before["checks"]}["penetration"] == "fail"
+    placed = place_objects(free, [], lambda f, c: _scene_of(f, c))
+    assert len(placed.free) == 3 and placed.made_static == 0 and placed.moved >= 2
+    after = {c["name"]: c["status"] for c in validate_spec(_scene_of(placed.free).spec).to_dict()["checks"]}
+    assert after["penetration"] == "pass" and after["settle"] == "pass"
+    a, b, c = placed.free
+    assert b.position[0] - a.position[0] >= 0.399  # side by side: pushed apart
+    assert c.bottom == pytest.approx(a.position[2] + 0.2, abs=0.005)  # stacked: lifted onto a, not pushed aside
+    assert np.linalg.norm(c.position[:2]) < 0.005
+
+
+def test_an_object_that_tips_over_is_kept_static():
+    from scans.build.objects import FittedObject
+    from scans.build.placement import place_objects
+
+    # a table top on one leg at its edge: it tips over
+    parts = ((Box((1.0, 0.6, 0.03)), np.array([0.0, 0.0, 0.36]), 0.0),
+             (Box((0.05, 0.05, 0.72)), np.array([0.45, 0.0, 0.0]), 0.0))
+    table = FittedObject("table", parts[0][0], np.array([0.0, 0.0, 0.36]), 0.0, 0.02, 0.0, 100, parts)
+    placed = place_objects([table], [], lambda f, c: _scene_of(f, c))
+    assert not placed.free and [o.name for o in placed.clutter] == ["table"]
+    assert "kept static" in placed.notes[0]
+
+
+def test_parallel_planes_of_one_wall_are_merged():
+    from scans.build.gravity import Plane, merge_planes
+
+    rng = np.random.default_rng(9)
+    wall = np.column_stack([rng.normal(2.0, 0.01, 4000), rng.uniform(-2, 2, 4000), rng.uniform(0, 2, 4000)])
+    wall[2000:, 0] += 0.04  # the second half 4 cm further back, as RANSAC splits a thick wall
+    other = np.column_stack([rng.uniform(-2, 2, 2000), np.full(2000, 2.0), rng.uniform(0, 2, 2000)])
+    points = np.vstack([wall, other])
+    x = np.array([1.0, 0.0, 0.0])
+    planes = [Plane(x, -2.0, np.arange(2000)), Plane(x, -2.04, np.arange(2000, 4000)),
+              Plane(np.array([0.0, 1.0, 0.0]), -2.0, np.arange(4000, 6000))]
+    merged = merge_planes(points, planes, max_offset=0.1)
+    assert len(merged) == 2 and len(merged[0].inliers) == 4000
+    assert abs(merged[0].normal @ x) > np.cos(np.radians(1))
+    assert len(merge_planes(points, planes, max_offset=0.02)) == 3  # further apart than the wall thickness

@@ -20,8 +20,8 @@ from scans.synth import (
     kinect_intrinsics,
     load_capture_to_world,
     make_synthetic_capture,
-    orbit_path,
     render_rgbd,
+    scan_path,
     scene_mesh,
 )
 from twin.errors import OutputError
@@ -157,7 +157,7 @@ def test_exact_render_without_noise():
     cell = build_cell(np.random.default_rng(5))
     mesh = scene_mesh(cell.scene.compile())
     k = kinect_intrinsics(80, 60)
-    pose = orbit_path(4, cell.room, np.random.default_rng(0))[1]
+    pose = scan_path(4, cell.room, np.random.default_rng(0))[1]
     depth, color = render_rgbd(Raycaster(mesh), pose, k, None, np.random.default_rng(0))
     assert (depth > 0).mean() > 0.9 and color.dtype == np.uint8
     frame = FrameData(depth, k, color, pose)
@@ -190,7 +190,7 @@ def test_cell_is_sim_ready_and_the_camera_path_is_clear(seed):
     model = cell.scene.compile()
     data = mujoco.MjData(model)
     mujoco.mj_kinematics(model, data)
-    eyes = orbit_path(200, cell.room, np.random.default_rng(seed))[:, :3, 3]
+    eyes = scan_path(200, cell.room, np.random.default_rng(seed))[:, :3, 3]
     mesh = scene_mesh(model, data)
     scene = o3d.t.geometry.RaycastingScene()
     scene.add_triangles(mesh.vertices.astype(np.float32), mesh.faces.astype(np.uint32))
@@ -231,3 +231,21 @@ def test_output_rules_and_progress(tmp_path):
                                progress=lambda *args: calls.append(args))
     assert ("frames", 2, 2) in calls and ("lidar", 1, 1) in calls and ("ground truth", 1, 1) in calls
     assert len(list(out.glob("frame-*.depth.png"))) == 2
+
+
+def test_scan_path_sees_the_upper_shelves_and_the_middle():
+    # a person scanning a cell tilts up to the top boards of the racks and turns to the floor's middle
+    cell = build_cell(np.random.default_rng(0))
+    caster = Raycaster(scene_mesh(cell.scene.compile()))
+    k = kinect_intrinsics(64, 48)
+    hits = []
+    for pose in scan_path(60, cell.room, np.random.default_rng(0)):
+        depth, _ = render_rgbd(caster, pose, k, None, np.random.default_rng(0))
+        v, u = np.nonzero(depth > 0)
+        z = depth[v, u]
+        hits.append(np.column_stack([(u - k.cx) / k.fx * z, (v - k.cy) / k.fy * z, z]) @ pose[:3, :3].T + pose[:3, 3])
+    hits = np.concatenate(hits)
+    rack = hits[hits[:, 1] > cell.room[1] / 2 - 0.6]  # the racks stand along the north wall
+    assert np.percentile(rack[:, 2], 99.5) > 1.8
+    middle = hits[np.all(np.abs(hits[:, :2]) < 0.5, axis=1)]
+    assert len(middle) > 0.02 * len(hits)
