@@ -25,7 +25,7 @@ def show_result(result) -> None:
     if result.validation is not None:
         v = result.validation
         verdict = "[green]pass[/green]" if v.passed else "[bold red]fail[/bold red]"
-        out.print(f"held-out validation {verdict}: per-joint RMS error before -> after (threshold {v.threshold:g}):")
+        out.print(f"held-out validation {verdict}: per-{'axis' if v.joints == ('x', 'y', 'z') else 'joint'} RMS error before -> after (threshold {v.threshold:g}):")
         for joint, before, after in zip(v.joints, v.rms_before, v.rms_after):
             out.print(f"  {escape(joint)}: {before:.3g} -> {after:.3g}")
     out.print(f"Written to {result.out} in {result.seconds:.1f} s: params.json, calibrated.xml, dr.json, report.html")
@@ -40,8 +40,9 @@ def sysid(
     columns: Path = typer.Option(None, "--columns", help="Column-map TOML file for vendor log layouts."),
     seed: int = typer.Option(0, "--seed", min=0, help="Seeds the random multi-starts."),
     starts: int = typer.Option(3, "--starts", min=1, help="Optimizer starts: warm start, nominal, random."),
-    segment: float = typer.Option(0.2, "--segment", min=0.005, help="Segment length in s (each re-initialised from the log)."),
-    threshold: float = typer.Option(0.01, "--threshold", min=0.0, help="Validation pass threshold: per-joint RMS error, rad or m."),
+    segment: float = typer.Option(None, "--segment", min=0.005, help="Segment length in s (each re-initialised from the log); default 0.2, with --object 2."),
+    threshold: float = typer.Option(0.01, "--threshold", min=0.0, help="Validation pass threshold: per-joint (or, with --object, per-axis) RMS error, rad or m."),
+    body: str = typer.Option(None, "--object", help="Fit a free body's sliding friction (and mass, with a logged push force) to its tracked pose logs (--logs: time, x, y, z [, qw..qz] [, fx, fy, fz])."),
     executor: str = typer.Option("process", "--executor", help="Where the starts run: inline, process or ray."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
     json_output: bool = typer.Option(False, "--json", help="Print one JSON document summarising the run."),
@@ -49,16 +50,32 @@ def sysid(
     """Fit friction, damping, armature and masses of a robot model to its logs, with 95% intervals.
 
     Writes params.json, calibrated.xml, dr.json (domain-randomization ranges) and report.html to --out.
+    With --object BODY, --logs are tracked pose logs of that free body and its contact friction (and mass) is fitted.
     With --validate, exits 1 when the held-out check fails.
     """
-    from calibration.run import run_sysid  # scipy and friends load only when the command runs
+    if body is not None:
+        from calibration.object_run import run_object_sysid
 
-    pool = make_executor(executor)
-    with stages(quiet or json_output) as progress:
-        result = run_sysid(
-            model, logs, out_dir, params=params, validate=validate, columns=columns, seed=seed, executor=pool,
-            n_starts=starts, segment=segment, threshold=threshold, progress=progress,
+        if columns is not None:
+            raise typer.BadParameter("--columns maps robot logs; object pose logs use fixed column names", param_hint="--columns")
+        extra = {} if segment is None else {"segment": segment}
+        with stages(quiet or json_output) as progress:
+            result = run_object_sysid(
+                model, logs, out_dir, body=body, params=params, validate=validate, seed=seed, threshold=threshold,
+                progress=progress, **extra,
+            )
+    else:
+        from calibration.run import (
+            run_sysid,  # scipy and friends load only when the command runs
         )
+
+        pool = make_executor(executor)
+        extra = {} if segment is None else {"segment": segment}
+        with stages(quiet or json_output) as progress:
+            result = run_sysid(
+                model, logs, out_dir, params=params, validate=validate, columns=columns, seed=seed, executor=pool,
+                n_starts=starts, threshold=threshold, progress=progress, **extra,
+            )
     if json_output:
         print_json({"ok": result.validation is None or result.validation.passed, **result.to_dict()})
     else:
