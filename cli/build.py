@@ -21,11 +21,18 @@ def build(
     capture_format: str = typer.Option(None, "--format",
                                        help="Force a capture layout (one of those `twin scans info` detects)."),
     seed: int = typer.Option(None, "--seed", min=0, help="RANSAC seed."),
+    method: str = typer.Option(None, "--method",
+                               help="tsdf (default: TSDF fusion) or nerfstudio (train and export with nerfstudio; "
+                                    "needs a CUDA GPU and pip install 'twin-builder[gpu]')."),
+    poses: str = typer.Option(None, "--poses",
+                              help="auto (default: the capture's, estimated by RGB-D odometry when it has none), "
+                                   "given, or estimate (ignore the capture's)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
     json_output: bool = typer.Option(False, "--json", help="Print one JSON document summarising the build."),
 ) -> None:
     """Fuse, gravity-align and segment a capture into a twin directory (MJCF + USD + reconstruction.ply)."""
-    overrides = {"voxel": voxel, "max_frames": max_frames, "stride": stride, "seed": seed}
+    overrides = {"voxel": voxel, "max_frames": max_frames, "stride": stride, "seed": seed, "method": method,
+                 "poses": poses}
     if config_file is not None:
         config = load_config(config_file, **overrides)
     else:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import tomllib
 
+from scans.build.fusion import POSE_SOURCES
 from twin.errors import InputError
 from twin.scene import Material
 
@@ -30,6 +31,9 @@ MATERIALS = {
     "steel": Material("scan_steel", friction=0.5, rgba=(0.6, 0.6, 0.62, 1.0), density=7850.0),
 }
 """Built-in materials by name; a scanned solid's mass is its hull volume times the density."""
+
+METHODS = ("tsdf", "nerfstudio")
+"""How an RGB-D capture becomes a surface."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,11 @@ class BuildConfig:
             object to a unit box; lower gives more, tighter parts and takes longer).
         decomposition_timeout: Seconds CoACD may spend on one object before its convex hull is used.
         settle_time: Seconds objects are simulated while placing them (the validation's settle time).
+        method: How an RGB-D capture becomes a surface: ``"tsdf"`` (fusion, the default) or ``"nerfstudio"``
+            (train and export with nerfstudio; needs a CUDA GPU and the ``gpu`` extra).
+        poses: ``"auto"`` (the capture's poses, estimated by RGB-D odometry when it has none), ``"given"``
+            (the capture's only) or ``"estimate"`` (always estimated, the capture's ignored).
+        nerf_iterations: Training iterations of the nerfstudio method.
     """
 
     voxel: float = 0.01
@@ -71,6 +80,9 @@ class BuildConfig:
     concavity: float = 0.1
     decomposition_timeout: float = 30.0
     settle_time: float = 2.0
+    method: str = "tsdf"
+    poses: str = "auto"
+    nerf_iterations: int = 30000
 
     def __post_init__(self) -> None:
         if not 0.001 <= self.voxel <= 0.2:
@@ -79,6 +91,12 @@ class BuildConfig:
             raise InputError(f"stride and max_frames must be >= 1, got {self.stride} and {self.max_frames}")
         if self.small_objects not in ("drop", "static"):
             raise InputError(f"small_objects must be 'drop' or 'static', got {self.small_objects!r}")
+        if self.method not in METHODS:
+            raise InputError(f"unknown method {self.method!r}; valid: {', '.join(METHODS)}")
+        if self.poses not in POSE_SOURCES:
+            raise InputError(f"unknown poses {self.poses!r}; valid: {', '.join(POSE_SOURCES)}")
+        if self.nerf_iterations < 1:
+            raise InputError(f"nerf_iterations must be >= 1, got {self.nerf_iterations}")
         if not 1 <= self.max_convex_hulls <= 64:
             raise InputError(f"max_convex_hulls must be in [1, 64], got {self.max_convex_hulls}")
         if not 0.01 <= self.concavity <= 1.0:

@@ -31,12 +31,13 @@ from scans.build.placement import place_objects
 from scans.build.segment import attach_hanging, components, split_on_supports
 from scans.build.structure import StructureBox, find_structure
 from scans.capture import RGBDSequence
+from scans.errors import CaptureError
 from scans.readers import read_capture
 from twin.extras import require
 from twin.provenance import make_provenance
 from twin.scene import Material, Scene
 from twin.transforms import yaw_quat
-from twin.report import Section, warnings_block
+from twin.report import Section, table, warnings_block
 from twin.twin_dir import TwinOutput, check_twin_output, write_twin
 
 Progress = Callable[[str, int, int], None]
@@ -191,7 +192,11 @@ def build_twin(capture_path: str | Path, out: str | Path, config: BuildConfig | 
     if isinstance(capture, RGBDSequence):
         capture = capture.select(stride=config.stride, max_frames=config.max_frames)
         poses = [f.pose for f in capture.frames if f.pose is not None]
-    surface = surface_of(capture, voxel=config.voxel, depth_max=config.depth_max, progress=step)
+    if config.method == "nerfstudio":
+        surface = _nerfstudio_surface(capture, out, config, step)
+    else:
+        surface = surface_of(capture, voxel=config.voxel, depth_max=config.depth_max, poses=config.poses,
+                             progress=step)
     if surface.poses is not None:  # estimated by odometry: the capture frame is now the first camera's
         poses = list(surface.poses)
     seconds["fusion"], clock = time.perf_counter() - clock, time.perf_counter()
@@ -235,7 +240,7 @@ def build_twin(capture_path: str | Path, out: str | Path, config: BuildConfig | 
         _write_reconstruction(o3d, surface, matrix, tmp / RECONSTRUCTION)
         body = (f"<p>Fused surface in the twin frame: <code>{RECONSTRUCTION}</code> "
                 f"({surface.frames} frames, {len(surface.points):,} points).</p>" + warnings_block(warnings))
-        return [Section("Reconstruction", body)]
+        return [Section("Reconstruction", body), _fit_section(free, clutter, structure)]
 
     twin = write_twin(scene.spec, out, object_sources={**{o.name: "scan" for o in free},
                                                            **{o.name: STATIC_SOURCE for o in clutter}}, provenance=provenance,
@@ -244,6 +249,49 @@ def build_twin(capture_path: str | Path, out: str | Path, config: BuildConfig | 
     seconds["writing"] = time.perf_counter() - clock
     return BuildResult(twin, matrix, tuple(structure), tuple(free), tuple(clutter), dropped,
                        surface.frames, len(surface.points), seconds, tuple(warnings) + twin.warnings)
+
+
+def _fit_section(free, clutter, structure) -> Section:
+    """The report's table of what each piece became: shape, pose, volume, fit residual, free or static."""
+    rows = [(o.name, "free" if i < len(free) else "static", o.kind, np.round(o.position, 3).tolist(),
+             f"{np.degrees(o.yaw):.1f}", f"{o.volume * 1000:.2f}", f"{o.residual * 1000:.1f}", o.points)
+            for i, o in enumerate([*free, *clutter])]
+    walls = [(b.name, np.round(b.centre, 3).tolist(), np.round(b.size, 3).tolist()) for b in structure]
+    return Section("Fitted objects and structure",
+                   table(["name", "kind", "collider", "position (m)", "yaw (deg)", "volume (l)", "residual (mm)",
+                          "points"], rows)
+                   + table(["structure", "centre (m)", "size (m)"], walls))
+
+
+def _nerfstudio_surface(capture, out: Path, config: BuildConfig, step) -> Surface:
+    """The nerfstudio path: an RGB-D capture (with poses, estimated first if it has none) trained and
+    exported by nerfstudio in a work folder beside ``out`` that is removed afterwards."""
+    import shutil
+    import tempfile
+
+    from scans.build.nerfstudio import gpu_problem, nerfstudio_surface
+
+    if not isinstance(capture, RGBDSequence):
+        raise CaptureError("--method nerfstudio needs an RGB-D capture; point clouds and meshes are used as they are")
+    problem = gpu_problem()  # before any pose estimation
+    if problem is not None:
+        raise CaptureError(f"--method nerfstudio cannot run: {problem}")
+    notes: tuple[str, ...] = ()
+    estimated = None
+    if config.poses == "estimate" or capture.posed == 0:
+        from scans.build.odometry import estimate_poses, with_poses
+
+        estimate = estimate_poses(capture, progress=step)
+        capture, notes = with_poses(capture, estimate), (estimate.note(), *estimate.warnings)
+        estimated = np.array([f.pose for f in capture.frames if f.pose is not None])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.nerfstudio-", dir=out.parent))
+    try:
+        surface = nerfstudio_surface(capture, work, voxel=config.voxel, depth_max=config.depth_max,
+                                     iterations=config.nerf_iterations, seed=config.seed, progress=step)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return dataclasses.replace(surface, notes=notes + surface.notes, poses=estimated)
 
 
 def _decompose_all(free, clutter, spacing: float, config: BuildConfig):

@@ -128,3 +128,22 @@ def test_a_failing_tool_is_one_error_quoting_its_log(tools, capture, tmp_path):
         """))
     with pytest.raises(CaptureError, match=r"nerfstudio training failed \(exit 3\); last lines of .*CUDA out of memory"):
         nerfstudio_surface(read_capture(capture), tmp_path / "work", check=lambda: None)
+
+
+def test_cli_method_nerfstudio_without_a_gpu_is_one_line_and_writes_nothing(capture, tmp_path, capsys, monkeypatch):
+    from cli.main import main
+
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")  # no ns-train on PATH, whatever the machine has
+    out = tmp_path / "twin"
+    assert main(["build", str(capture), "--out", str(out), "--method", "nerfstudio", "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: --method nerfstudio cannot run: ns-train and ns-export not found: install "
+                          "nerfstudio with pip install 'twin-builder[gpu]'") and "Traceback" not in err
+    assert not out.exists() and not list(tmp_path.glob(".twin*"))
+
+
+def test_cli_unknown_method_lists_the_valid_ones(capture, tmp_path, capsys):
+    from cli.main import main
+
+    assert main(["build", str(capture), "--out", str(tmp_path / "t"), "--method", "nerf", "--quiet"]) == 1
+    assert "unknown method 'nerf'; valid: tsdf, nerfstudio" in capsys.readouterr().err
