@@ -84,22 +84,48 @@ def _depth(frame) -> tuple[np.ndarray, float]:
     return frame.depth(), 1.0
 
 
-def integrate_frame(o3d, grid, depth: np.ndarray, color: np.ndarray | None, intrinsic, pose: np.ndarray,
-                    depth_max: float, trunc_voxels: float, depth_scale: float = 1.0) -> None:
+def _images(o3d, frame, depth_max: float):
+    """The frame's depth (uint16) and colour (uint8 RGB or None) read by open3d itself, with the depth scale,
+    when nothing needs doing to them on the way (PNG depth at the intrinsics' size, invalid codes beyond
+    ``depth_max`` anyway, no confidence mask, colour PNG/JPEG at the depth's size); else None."""
+    if frame.confidence_path is not None or frame.loader is not None or frame.depth_path.suffix.lower() != ".png":
+        return None
+    if any(0 < value <= depth_max * frame.depth_scale for value in frame.depth_invalid):
+        return None
+    size = (frame.intrinsics.height, frame.intrinsics.width)
+    depth = o3d.t.io.read_image(str(frame.depth_path))
+    if depth.dtype != o3d.core.uint16 or depth.channels != 1 or (depth.rows, depth.columns) != size:
+        return None  # the numpy path reads it, converts it or says what is wrong
+    color = None
+    if frame.color_path is not None:
+        if frame.color_path.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+            return None
+        color = o3d.t.io.read_image(str(frame.color_path))
+        if color.dtype != o3d.core.uint8 or color.channels != 3 or (color.rows, color.columns) != size:
+            return None
+    return depth, float(frame.depth_scale), color
+
+
+def integrate_frame(o3d, grid, depth, color, intrinsic, pose: np.ndarray, depth_max: float, trunc_voxels: float,
+                    depth_scale: float = 1.0) -> None:
     """Integrate one frame: ``depth`` (H, W) float32 metres (``depth_scale`` 1) or uint16 raw units
-    (``depth_scale`` units per metre), ``color`` (H, W, 3) uint8 or None, ``pose`` camera-to-world (4, 4),
-    OpenCV axes; ``intrinsic`` an open3d (3, 3) float64 tensor."""
+    (``depth_scale`` units per metre), ``color`` (H, W, 3) uint8 or None, both numpy arrays or open3d
+    images; ``pose`` camera-to-world (4, 4), OpenCV axes; ``intrinsic`` an open3d (3, 3) float64 tensor."""
     extrinsic = o3d.core.Tensor(np.linalg.inv(pose))
-    depth_t = o3d.t.geometry.Image(o3d.core.Tensor(np.ascontiguousarray(depth)))
-    blocks = grid.compute_unique_block_coordinates(depth_t, intrinsic, extrinsic, depth_scale, depth_max,
+    if isinstance(depth, np.ndarray):
+        depth = o3d.t.geometry.Image(o3d.core.Tensor(np.ascontiguousarray(depth)))
+    blocks = grid.compute_unique_block_coordinates(depth, intrinsic, extrinsic, depth_scale, depth_max,
                                                    trunc_voxels)
-    if color is not None and color.shape[:2] == depth.shape:
-        # open3d takes (uint16 depth, uint8 colour) or (float depth, float colour in [0, 1])
-        color = np.ascontiguousarray(color if depth.dtype == np.uint16 else color.astype(np.float32) / 255.0)
-        grid.integrate(blocks, depth_t, o3d.t.geometry.Image(o3d.core.Tensor(color)), intrinsic, intrinsic,
-                       extrinsic, depth_scale, depth_max, trunc_voxels)
+    if isinstance(color, np.ndarray):
+        if color.shape[:2] != (depth.rows, depth.columns):
+            color = None
+        else:  # open3d takes (uint16 depth, uint8 colour) or (float depth, float colour in [0, 1])
+            color = np.ascontiguousarray(color if depth.dtype == o3d.core.uint16 else color.astype(np.float32) / 255.0)
+            color = o3d.t.geometry.Image(o3d.core.Tensor(color))
+    if color is not None:
+        grid.integrate(blocks, depth, color, intrinsic, intrinsic, extrinsic, depth_scale, depth_max, trunc_voxels)
     else:
-        grid.integrate(blocks, depth_t, intrinsic, extrinsic, depth_scale, depth_max, trunc_voxels)
+        grid.integrate(blocks, depth, intrinsic, extrinsic, depth_scale, depth_max, trunc_voxels)
 
 
 def fuse_sequence(sequence: RGBDSequence, *, voxel: float = 0.01, depth_max: float = 5.0,
@@ -141,10 +167,14 @@ def fuse_sequence(sequence: RGBDSequence, *, voxel: float = 0.01, depth_max: flo
         notes.append(f"{len(sequence) - len(frames)} frames without a pose skipped")
     intrinsic = o3d.core.Tensor(frames[0].intrinsics.matrix, o3d.core.float64)
     for i, frame in enumerate(frames):
-        depth, scale = _depth(frame)
-        color = frame.color()
-        if color is not None and color.shape[:2] != depth.shape:
-            color = _resize(color, depth.shape)
+        images = _images(o3d, frame, depth_max)
+        if images is not None:
+            depth, scale, color = images
+        else:
+            depth, scale = _depth(frame)
+            color = frame.color()
+            if color is not None and color.shape[:2] != depth.shape:
+                color = _resize(color, depth.shape)
         if frame.intrinsics.matrix.tolist() != intrinsic.numpy().tolist():
             intrinsic = o3d.core.Tensor(frame.intrinsics.matrix, o3d.core.float64)
         integrate_frame(o3d, grid, depth, color, intrinsic, frame.pose, depth_max, trunc_voxels, scale)
