@@ -157,6 +157,9 @@ def fit_object(name: str, points: np.ndarray, normals: np.ndarray, *, support: f
     above = points[:, 2] > bottom + 3 * voxel
     if above.sum() < 0.3 * len(points):
         above[:] = True
+    skirt = _top_skirt(points, normals, top, voxel)
+    if (above & ~skirt).sum() >= 0.3 * len(points):
+        above &= ~skirt
     xy = points[above, :2]
     sides = xy[np.abs(normals[above, 2]) < 0.5]
     centre, size, yaw = min_area_rectangle(xy)
@@ -169,8 +172,12 @@ def fit_object(name: str, points: np.ndarray, normals: np.ndarray, *, support: f
             return FittedObject(name, Cylinder(radius, height), np.array([*c_centre, z_centre]), 0.0,
                                 float(np.pi * radius**2 * height), c_res, len(points))
     open_top = _open_container(points, normals, centre, size, yaw, top=top, bottom=bottom, voxel=voxel)
+    # a hull keeps what faces up inside the footprint (a container's floor), not the skirt beyond it
+    c, s = np.cos(yaw), np.sin(yaw)
+    local = np.abs((points[:, :2] - centre) @ np.array([[c, -s], [s, c]]))
+    solid = points[~(skirt & np.any(local > size / 2 + voxel, axis=1))]
     if open_top:  # a box would be solid: the hull goes on to convex decomposition
-        return _hull_object(name, points, bottom, box_res)
+        return _hull_object(name, solid, bottom, box_res)
     if _has_shelf(points, normals, voxel, top):  # shelving: a box would swallow what stands on its shelves
         compound = fit_compound(name, points, normals, support=bottom, voxel=voxel, residual=box_res)
         if compound is not None:
@@ -179,7 +186,25 @@ def fit_object(name: str, points: np.ndarray, normals: np.ndarray, *, support: f
         return FittedObject(name, Box((size[0], size[1], height)), np.array([*centre, z_centre]), yaw,
                             float(size[0] * size[1] * height), box_res, len(points))
     compound = fit_compound(name, points, normals, support=bottom, voxel=voxel, residual=box_res)
-    return compound if compound is not None else _hull_object(name, points, bottom, box_res)
+    return compound if compound is not None else _hull_object(name, solid, bottom, box_res)
+
+
+def _top_skirt(points: np.ndarray, normals: np.ndarray, top: float, voxel: float) -> np.ndarray:
+    """(N,) which points are the TSDF skirt past a lid's edge: upward-facing (|n_z| > 0.7) yet more than half
+    a voxel below the lid.
+
+    Where a face is never seen (a box's back against a wall or a neighbour), the rays that hit the lid near
+    that edge mark the space beyond it as behind the surface for up to the truncation distance (4 voxels),
+    and the rays grazing past the edge mark it free: the zero crossing between them is a sloping surface
+    that continues the lid outwards and downwards along the view rays (3-6 cm at 2 cm voxels). It would
+    widen the footprint on that side; on a box nothing else faces up below its lid.
+    """
+    up = np.abs(normals[:, 2]) > 0.9
+    lid = up & (points[:, 2] > top - 1.5 * voxel)
+    if lid.sum() < 10:
+        return np.zeros(len(points), dtype=bool)
+    level = float(np.median(points[lid, 2]))
+    return (np.abs(normals[:, 2]) > 0.7) & (points[:, 2] < level - voxel / 2)
 
 
 def fit_compound(name: str, points: np.ndarray, normals: np.ndarray, *, support: float, voxel: float,
@@ -194,7 +219,9 @@ def fit_compound(name: str, points: np.ndarray, normals: np.ndarray, *, support:
         return None
     parts, used = [], np.zeros(len(points), dtype=bool)
     for h in levels:
-        band = (points[:, 2] >= h - board) & (points[:, 2] <= h + voxel)
+        # fusion smears a thin board's underside about a voxel down: those points belong to the board, not to
+        # a rail joining the posts under it
+        band = (points[:, 2] >= h - board - 1.5 * voxel) & (points[:, 2] <= h + voxel)
         if band.sum() < 10:
             continue
         used |= band
@@ -214,11 +241,30 @@ def fit_compound(name: str, points: np.ndarray, normals: np.ndarray, *, support:
         parts.append((Box((*np.maximum(size, voxel), max(hi - lo, voxel))), np.array([*centre, (lo + hi) / 2]), yaw))
     if not parts:
         return None
+    parts = _reach_support(parts, support, voxel)
     origin = np.mean([c for _, c, _ in parts], axis=0)
     parts = tuple((b, c - origin, y) for b, c, y in parts)
     volume = float(sum(np.prod(b.size) for b, _, _ in parts))
     largest = max(parts, key=lambda part: np.prod(part[0].size))[0]
     return FittedObject(name, largest, origin, 0.0, volume, residual, len(points), parts)
+
+
+def _reach_support(parts: list, support: float, voxel: float) -> list:
+    """Parts ``(Box, centre (3,), yaw)`` of a compound standing on ``support`` m: when none reaches it (the
+    blocks of a pallet or a rack's post feet lost in the fused fillet along the support, or hidden behind what
+    stands around them), the lowest parts (within 2 voxels of the lowest bottom) are extended down to it: the
+    object rests on its support, not in the air above it."""
+    bottoms = np.array([c[2] - b.size[2] / 2 for b, c, _ in parts])
+    lowest = float(bottoms.min())
+    if lowest <= support + voxel:
+        return parts
+    out = []
+    for (box, centre, yaw), bottom in zip(parts, bottoms):
+        if bottom <= lowest + 2 * voxel:
+            top = centre[2] + box.size[2] / 2
+            box, centre = Box((box.size[0], box.size[1], top - support)), np.array([*centre[:2], (top + support) / 2])
+        out.append((box, centre, yaw))
+    return out
 
 
 def _has_shelf(points: np.ndarray, normals: np.ndarray, voxel: float, top: float, *, clearance: float = 0.15,

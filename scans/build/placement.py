@@ -7,15 +7,18 @@ boxes, cylinders, convex parts) finds every overlap at the initial state, and a 
 free bodies apart along each contact's normal (the minimum-penetration direction):
 
 - a free body overlapping static geometry (floor, walls, clutter) moves out by the full depth;
-- two free bodies stacked (normal within ~45 degrees of vertical) separate by lifting the upper one;
+- two free bodies stacked (normal within ~45 degrees of vertical) separate by lifting the upper one (the geom
+  the contact normal points up into: a shelving unit's origin lies above the boxes on its lowest board);
 - two free bodies side by side move apart by half the depth each.
 
 Then the scene is simulated for ``settle_time`` s with :func:`twin.validation.settle.rollout` (the validation's
-own check): a body that moved further than the validation allows, without sliding or turning much, takes
-its settled pose (it was resting a little above its support or on an uneven one); a body that turned (furniture whose far legs were
-never seen tips over) or still moves in the last round is kept static, with a note, and so is a body the
-separation could not free (wedged between static geometry; 1 mm of overlap is tolerated, as by the
-validation). Both repeat until the scene settles, lowest movers first (what rests on a mover moves with it).
+own check): a body that moved further than the validation allows, without sliding, turning or falling much,
+takes its settled pose (it was resting a little above its support or on an uneven one). A body that falls
+further than ``max_drop`` rests on something the twin lacks (a board hidden under it) and is kept static
+where it was scanned; one that turned (furniture whose far legs were never seen tips over) or still moves in
+the last round is kept static too, with a note, and so is a body the separation could not free (wedged
+between static geometry; 1 mm of overlap is tolerated, as by the validation). Both repeat until the scene
+settles, lowest movers first (what rests on a mover moves with it).
 """
 
 from __future__ import annotations
@@ -85,8 +88,8 @@ def separate(model: mujoco.MjModel, bodies: Sequence[int], *, gap: float = 0.001
             depth = -dist + gap
             i1, i2 = index.get(b1), index.get(b2)
             if i1 is not None and i2 is not None:
-                if abs(normal[2]) > lift_cosine:  # stacked: lift the upper one
-                    upper = i2 if data.xpos[b2, 2] > data.xpos[b1, 2] else i1
+                if abs(normal[2]) > lift_cosine:  # stacked: lift the upper geom's body
+                    upper = i2 if normal[2] > 0 else i1
                     push[upper, 2] += depth
                 else:
                     push[i1] -= normal * depth / 2
@@ -101,17 +104,20 @@ def separate(model: mujoco.MjModel, bodies: Sequence[int], *, gap: float = 0.001
 
 def place_objects(free: Sequence[FittedObject], clutter: Sequence[FittedObject], assemble: Assemble, *,
                   settle_time: float = 2.0, rounds: int = 8, max_turn_deg: float = 2.0, max_slide: float = 0.02,
-                  max_drop: float = 0.3, tier: float = 0.05) -> Placement:
+                  max_drop: float = 0.05, tier: float = 0.05) -> Placement:
     """Separate overlapping objects, then settle them; see the module docstring.
 
     Args:
         free, clutter: Fitted free objects and static clutter (world frame).
         assemble: Builds the scene from them.
         settle_time: Seconds simulated (the validation's settle time).
-        rounds: At most this many separate-and-settle rounds; what still moves in the last is kept static.
+        rounds: Separate-and-settle rounds; what still moves in the last is kept static (then the scene is
+            checked again).
         max_turn_deg: A body that turned more than this while settling is kept static.
         max_slide: ... or slid further than this sideways, m.
-        max_drop: ... or dropped further than this, m (less: it takes its settled position).
+        max_drop: ... or dropped further than this, m (less: it takes its settled position). A fit rests within
+            a voxel or two of its support; a body that falls further rests on something not in the twin (a
+            board hidden under it, a leg never seen), so it stays where it was scanned.
         tier: Each round judges the movers whose bottom is within this of the lowest mover's, m.
     """
     from twin.validation import settle
@@ -119,8 +125,10 @@ def place_objects(free: Sequence[FittedObject], clutter: Sequence[FittedObject],
 
     free, clutter, notes = list(free), list(clutter), []
     moved, settled, made_static = set(), 0, 0
-    for round_ in range(rounds):  # each round: about 0.2 s of compiling and simulating per 20 bodies
-        last = round_ == rounds - 1
+    # each round: about 0.2 s of compiling and simulating per 20 bodies. From the last round on, every mover is
+    # kept static and the scene simulated again (making one static can unsettle what touched it), until none moves
+    for round_ in range(rounds + len(free)):
+        last = round_ >= rounds - 1
         for _ in range(5):  # separate; keep static what cannot be freed; separate the rest again
             model = assemble(free, clutter).compile()
             bodies = [mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_BODY, o.name) for o in free]
@@ -165,6 +173,11 @@ def place_objects(free: Sequence[FittedObject], clutter: Sequence[FittedObject],
                 continue
             clutter.append(o)
             made_static += 1
+            if not last and turn <= max_turn_deg and slide <= max_slide and delta[k, 2] < -max_drop:
+                notes.append(f"{o.name} ({o.kind}) would fall {-delta[k, 2] * 1000:.0f} mm when settling: it rests "
+                             "on something not in the twin (a support hidden under it or never seen): kept static "
+                             "where it was scanned")
+                continue
             notes.append(f"{o.name} ({o.kind}) does not stay put on its own (moved {drift[k] * 1000:.0f} mm, "
                          f"turned {turn:.0f} degrees in a {settle_time:g} s settle; e.g. furniture whose far legs "
                          "were not seen, or an object resting on it): kept static")

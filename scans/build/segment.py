@@ -196,15 +196,22 @@ def split_on_supports(points: np.ndarray, normals: np.ndarray, *, voxel: float, 
     cut_idx = np.flatnonzero(cut)
     nearest = owner[tree.query(points[cut_idx])[1]]
     best_gap = np.full(len(cut_idx), np.inf)
+    over_nearest = np.zeros(len(cut_idx), dtype=bool)
+    z = points[cut_idx, 2]
     for i, (idx, support) in enumerate(pieces):
         if support is None:
             continue
         gap = cKDTree(points[idx, :2]).query(points[cut_idx, :2])[0]
-        z = points[cut_idx, 2]
+        mine = np.flatnonzero(nearest == i)
+        over_nearest[mine] = _over(points[cut_idx[mine], :2], points[idx, :2], voxel, dilate=1)
         under = (gap <= 1.5 * voxel) & (gap < best_gap) & (z > support) & (z <= points[idx, 2].max())
         nearest[under], best_gap[under] = i, gap[under]
     if base:
-        resting_elsewhere = np.isinf(best_gap) & np.array([pieces[j][1] is not None for j in nearest], dtype=bool)
+        # cut points nearest a resting piece but off its footprint (a post or board beside a box) go to the
+        # base; over its footprint they are its own top (a lid cut by the slab of a neighbour's level a few
+        # centimetres lower, both lids being one support level)
+        resting_elsewhere = np.isinf(best_gap) & ~over_nearest & np.array([pieces[j][1] is not None for j in nearest],
+                                                                           dtype=bool)
         nearest[resting_elsewhere] = 0
     return [(np.concatenate([idx, cut_idx[nearest == i]]), h) for i, (idx, h) in enumerate(pieces)]
 

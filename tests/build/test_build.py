@@ -60,11 +60,14 @@ def test_surface_and_floor_accuracy(built):
 
 
 def test_objects_found(built):
-    _, metrics = built
-    # target 80%; measured 16 of 17 (94%): the box on the table comes out 20.1% too deep (the fitted
-    # boxes are 2-4 cm larger than the truth)
-    assert metrics["objects"]["fraction"] >= 0.85
-    assert {"rack_0", "pallet", "box_pallet_2"} & set(metrics["objects"]["missed"]) == set()
+    result, metrics = built
+    # target 80%; measured 17 of 17; the nearest misses: tote_floor's hull 16.7% too long (the TSDF skirt past
+    # its unseen back), rack_0 and box_rack0_1_1 14%
+    assert metrics["objects"]["fraction"] >= 0.94
+    rack = {"rack_0", "box_rack0_0_0", "box_rack0_0_1", "box_rack0_1_0", "box_rack0_1_1"}
+    assert (rack | {"pallet", "box_pallet_2", "box_table_0"}) & set(metrics["objects"]["missed"]) == set()
+    # every box rests on a fitted support: none had to be kept static for want of one
+    assert not [w for w in result.warnings if "would fall" in w]
 
 
 def test_rebuild_into_the_same_directory(built, capture):

@@ -253,3 +253,74 @@ def test_parallel_planes_of_one_wall_are_merged():
     assert len(merged) == 2 and len(merged[0].inliers) == 4000
     assert abs(merged[0].normal @ x) > np.cos(np.radians(1))
     assert len(merge_planes(points, planes, max_offset=0.02)) == 3  # further apart than the wall thickness
+
+
+def test_a_neighbours_lid_a_few_cm_higher_is_not_cut_from_its_box():
+    rng = np.random.default_rng(10)
+    shelf, sn = _box_surface(np.array([0.0, 0.0, 0.3]), np.array([1.2, 0.4, 0.03]), 0.02, rng)
+    low, ln = _box_surface(np.array([-0.35, 0.0, 0.315 + 0.1]), np.array([0.4, 0.35, 0.2]), 0.02, rng, bottom=False)
+    high, hn = _box_surface(np.array([0.35, 0.0, 0.315 + 0.113]), np.array([0.3, 0.3, 0.226]), 0.02, rng,
+                            bottom=False)
+    points, normals = np.vstack([shelf, low, high]), np.vstack([sn, ln, hn])
+    points = points + rng.normal(0, 0.002, points.shape)
+    pieces = split_on_supports(points, normals, voxel=0.02, eps=0.05)
+    tops = sorted(points[idx, 2].max() for idx, h in pieces if h is not None)
+    # the lids, 2.6 cm apart, are one support level: the taller box's lid lies in the slab cut above it and
+    # must come back to its box, not to the shelf
+    assert tops == pytest.approx([0.515, 0.541], abs=0.008)
+
+
+def test_compound_legs_reach_the_support_when_their_feet_are_unseen():
+    from scans.build.objects import fit_compound
+
+    rng = np.random.default_rng(11)
+    top, tn = _box_surface(np.array([0.0, 0.0, 0.73]), np.array([1.2, 0.6, 0.04]), 0.02, rng)
+    legs = [_box_surface(np.array([x, y, 0.45]), np.array([0.05, 0.05, 0.5]), 0.01, rng, bottom=False)
+            for x in (-0.55, 0.55) for y in (-0.25, 0.25)]  # seen from 0.2 m up only
+    points = np.vstack([top] + [p for p, _ in legs])
+    normals = np.vstack([tn] + [n for _, n in legs])
+    table = fit_compound("t", points, normals, support=0.0, voxel=0.02, residual=0.0)
+    assert table is not None and table.bottom == pytest.approx(0.0, abs=1e-6)
+    bottoms = sorted(c[2] + table.position[2] - b.size[2] / 2 for b, c, _ in table.parts)
+    assert bottoms[:4] == pytest.approx([0.0] * 4, abs=1e-6)  # the four legs, not the top
+
+
+def test_the_skirt_past_an_unseen_edge_does_not_widen_a_box():
+    rng = np.random.default_rng(12)
+    pts, nrm = _box_surface(np.array([0.0, 0.0, 0.15]), np.array([0.4, 0.3, 0.3]), 0.01, rng, bottom=False)
+    unseen = pts[:, 0] > 0.199  # the +x face is against a wall: no points there, a TSDF skirt instead
+    pts, nrm = pts[~unseen], nrm[~unseen]
+    y, run = np.meshgrid(np.arange(-0.15, 0.15, 0.01), np.arange(0.005, 0.06, 0.01))
+    skirt = np.column_stack([0.2 + run.ravel(), y.ravel(), 0.3 - 0.45 * run.ravel()])  # sloping 24 degrees down
+    pts = np.vstack([pts, skirt])
+    nrm = np.vstack([nrm, np.tile([0.41, 0.0, 0.91], (len(skirt), 1))])
+    obj = fit_object("b", pts, nrm, support=0.0, voxel=0.02)
+    assert isinstance(obj.shape, Box)
+    assert sorted(obj.shape.size[:2]) == pytest.approx([0.3, 0.4], abs=0.015)
+
+
+def test_a_stacked_overlap_lifts_the_upper_geom_not_the_higher_body():
+    from scans.build.objects import FittedObject
+    from scans.build.placement import separate
+
+    # shelving: a low board and a tall post (its origin is high above the board); a box 5 mm into the board
+    parts = ((Box((1.0, 0.4, 0.03)), np.array([0.0, 0.0, -0.6]), 0.0),
+             (Box((0.05, 0.05, 1.5)), np.array([-0.5, 0.0, 0.0]), 0.0),
+             (Box((0.05, 0.05, 1.5)), np.array([0.5, 0.0, 0.0]), 0.0))
+    shelf = FittedObject("shelf", parts[0][0], np.array([0.0, 0.0, 0.75]), 0.0, 0.02, 0.0, 100, parts)
+    box = _box_object("box", [0.0, 0.0, 0.165 + 0.1 - 0.005], (0.3, 0.3, 0.2))
+    model = _scene_of([shelf, box]).compile()
+    import mujoco
+
+    bodies = [mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_BODY, n) for n in ("shelf", "box")]
+    shift, left = separate(model, bodies)
+    assert np.abs(shift[0]).max() < 1e-9 and shift[1][2] == pytest.approx(0.006, abs=0.001) and not left
+
+
+def test_an_object_that_would_fall_is_kept_static_where_it_was_scanned():
+    from scans.build.placement import place_objects
+
+    floating = _box_object("box", [0.0, 0.0, 0.45], (0.3, 0.3, 0.3))  # 30 cm over the floor: its support unseen
+    placed = place_objects([floating], [], lambda f, c: _scene_of(f, c))
+    assert not placed.free and placed.clutter[0].position == pytest.approx([0.0, 0.0, 0.45])
+    assert "would fall" in placed.notes[0] and "kept static" in placed.notes[0]
