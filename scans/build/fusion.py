@@ -189,18 +189,25 @@ def _resize(color: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 
 def _extract(o3d, grid, frames: int, notes: tuple[str, ...]) -> Surface:
-    mesh = grid.extract_triangle_mesh(weight_threshold=WEIGHT_THRESHOLD).to_legacy()
-    cloud = grid.extract_point_cloud(weight_threshold=WEIGHT_THRESHOLD)
-    if len(mesh.triangles) == 0 or cloud.is_empty():
+    """The grid's surface: its triangle mesh, whose vertices (the TSDF's zero crossings, with normals and
+    colours) are also the surface points, in a fixed order (the grid's hash map is filled in parallel)."""
+    mesh = grid.extract_triangle_mesh(weight_threshold=WEIGHT_THRESHOLD)
+    if mesh.triangle.indices.shape[0] == 0:
         raise CaptureError("fusion produced an empty surface: check the depth scale and the poses")
-    mesh.compute_vertex_normals()
-    points = cloud.point.positions.numpy().astype(np.float64)
-    order = np.lexsort(points.T[::-1])  # the grid's hash map is filled in parallel: fix the order
+    points = mesh.vertex.positions.numpy().astype(np.float64)
+    order = np.lexsort(points.T[::-1])
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    faces = rank[mesh.triangle.indices.numpy()]
+    faces = faces[np.lexsort(faces.T[::-1])]
+    attribute = lambda name, lo=-np.inf, hi=np.inf: (np.clip(getattr(mesh.vertex, name).numpy()[order], lo, hi)
+                                                     .astype(np.float64) if name in mesh.vertex else None)
+    normals = attribute("normals")
+    if normals is not None:
+        normals /= np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-12)
     points = points[order]
-    normals = cloud.point.normals.numpy().astype(np.float64)[order] if "normals" in cloud.point else None
-    colors = np.clip(cloud.point.colors.numpy(), 0, 1).astype(np.float64)[order] if "colors" in cloud.point else None
-    return Surface(points=points, normals=normals, colors=colors, vertices=np.asarray(mesh.vertices),
-                   faces=np.asarray(mesh.triangles), frames=frames, notes=notes)
+    return Surface(points=points, normals=normals, colors=attribute("colors", 0, 1), vertices=points, faces=faces,
+                   frames=frames, notes=notes)
 
 
 def surface_of(capture: Capture, *, voxel: float = 0.01, depth_max: float = 5.0, poses: str = "auto",
