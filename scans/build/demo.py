@@ -20,7 +20,7 @@ from scans.readers import read_capture
 from scans.synth import make_synthetic_capture
 from twin.report import Section, esc, table, warnings_block
 
-FRAMES, WIDTH, HEIGHT, VOXEL = 120, 200, 150, 0.02
+FRAMES, WIDTH, HEIGHT, VOXEL = 120, 320, 240, 0.02
 """The demo capture's size and the build's voxel: a twin in about half a minute on two cores."""
 
 
