@@ -111,3 +111,15 @@ def test_sysid_step_recovers_the_demo_arm(demo_dir):
     for name in ("calibrated.xml", "dr.json", "report.html"):
         assert (demo_dir / "sysid" / name).is_file()
 
+
+def test_scan_step_builds_a_validated_twin_from_the_synthetic_capture(demo_dir, capsys):
+    twin = demo_dir / "scan_twin"
+    for name in ("scene.xml", "scene.usda", "twin.json", "reconstruction.ply", "report.html"):
+        assert (twin / name).is_file(), name
+    assert (demo_dir / "scan_capture" / "ground_truth" / "objects.json").is_file()
+    manifest = TwinManifest.load(twin / "twin.json")
+    assert len(manifest.objects) >= 8 and {o.source for o in manifest.objects} <= {"scan", "scan:static"}
+    html = (demo_dir / "report.html").read_text()
+    assert "Scan to twin (synthetic capture)" in html and "surface Chamfer-L1" in html
+    capsys.readouterr()
+    assert main(["validate", str(twin), "--json"]) == 0, capsys.readouterr().out
