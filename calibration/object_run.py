@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -22,13 +23,12 @@ from calibration.object_fit import (
     SEGMENT,
     ObjectProblem,
     build_object_segments,
-    cost_jitter,
     jacobian,
     object_intervals,
-    polish,
     position_noise,
     simulate,
     solve,
+    start_spread,
     warm_start,
 )
 from calibration.object_logs import POSITION, ObjectTrajectory, read_object_logs
@@ -49,7 +49,7 @@ from calibration.outputs import (
 from calibration.replay import load_model
 from calibration.report import write_sysid_report
 from calibration.run import SysidResult
-from calibration.uncertainty import flags
+from calibration.uncertainty import Uncertainty, flags
 from calibration.validation import Validation
 from twin.atomic import atomic_directory, check_output_directory
 from twin.provenance import make_provenance
@@ -73,11 +73,47 @@ def _read(logs) -> list[ObjectTrajectory]:
     return read_object_logs(logs)
 
 
+@dataclass(frozen=True)
+class ObjectFit:
+    """The outcome of :func:`fit_object`.
+
+    Args:
+        values: Fitted parameter values, shape (P,).
+        velocity: Fitted start velocities along each segment's surface tangents, shape (S, 2), m/s.
+        uncertainty: Their intervals (:func:`calibration.object_fit.object_intervals`).
+        correlation: The residuals' lag-one correlation (near zero when the model fits).
+        warm: The warm start, shape (P,), and how it was found.
+        how: How the warm start was found.
+        solved: The least-squares summary (:func:`calibration.object_fit.solve`).
+        cost: Half the sum of squared residuals at the fit.
+    """
+
+    values: np.ndarray
+    velocity: np.ndarray
+    uncertainty: Uncertainty
+    correlation: float
+    warm: np.ndarray
+    how: str
+    solved: dict
+    cost: float
+
+
+def fit_object(problem: ObjectProblem, logs: list[ObjectTrajectory], seed: int = 0) -> ObjectFit:
+    """Warm start, least squares of the parameters and start velocities, and intervals (no files written);
+    ``seed`` seeds the start perturbations of :func:`calibration.object_fit.start_spread`."""
+    warm, how = warm_start(problem, logs)
+    solved = solve(problem, warm)
+    residual, jac = jacobian(problem, solved["x"])
+    unc, rho = object_intervals(problem, solved["x"], residual, jac, start_spread(problem, solved["x"], jac, seed=seed))
+    theta, velocity = problem.split(solved["x"])
+    return ObjectFit(theta, velocity, unc, rho, warm, how, solved, float(np.sum(residual**2) / 2))
+
+
 def validate_object_log(problem: ObjectProblem, fitted: np.ndarray, log: ObjectTrajectory, segment: float, threshold: float) -> Validation:
     """Replay a held-out log from its estimated start states with nominal and fitted values; RMS error per axis."""
     segments = build_object_segments(problem.replay, [log], segment)
     held = ObjectProblem(problem.replay, problem.params, segments, problem.noise)
-    before, after = simulate(held, np.vstack([problem.params.nominal, fitted]))
+    before, after = simulate(held, np.vstack([held.unknowns(problem.params.nominal), held.unknowns(fitted)]))
     rms = lambda sim: np.nan_to_num(np.sqrt(np.mean((sim - segments.target)[segments.mask] ** 2, axis=0)), nan=np.inf)
     rms_before, rms_after = rms(before), rms(after)
     index = segments.start[:, None] + 1 + np.arange(segments.target.shape[1])[None, :]
@@ -116,7 +152,7 @@ def run_object_sysid(
         validate: A held-out object log replayed before and after the fit.
         segment: Segment length, s.
         threshold: Held-out pass threshold, m RMS per axis.
-        seed: Seeds the jitter estimate.
+        seed: Seeds the start perturbations that measure the simulator's sensitivity (intervals).
         progress: Optional ``progress(stage)`` callback.
     """
     started = time.perf_counter()
@@ -135,19 +171,11 @@ def run_object_sysid(
     segments = build_object_segments(replay, trajectories, segment)
     problem = ObjectProblem(replay, parameters, segments, position_noise(trajectories))
 
-    say("warm start")
-    warm, how = warm_start(problem, trajectories)
     say("simulation-error fit")
     fit_started = time.perf_counter()
-    solved = solve(problem, warm)
-    _, jac = jacobian(problem, solved["theta"])
-    values, cost, moved = polish(problem, solved["theta"], jac)
-    residual, jac = jacobian(problem, values)
+    fit = fit_object(problem, trajectories, seed)
     fit_seconds = time.perf_counter() - fit_started
-
-    say("uncertainty")
-    jitter = cost_jitter(problem, values, seed=seed)
-    unc, rho = object_intervals(problem, values, residual, jac, jitter)
+    values, unc, rho, warm, how, solved = fit.values, fit.uncertainty, fit.correlation, fit.warm, fit.how, fit.solved
     warnings += flags(parameters.names, values, unc.ci95)
     records = parameter_records(parameters, values, unc.std, unc.ci95)
 
@@ -161,10 +189,10 @@ def run_object_sysid(
         validation = validate_object_log(problem, values, held, segment, threshold)
 
     notes = [n for log in trajectories for n in (f"{log.source}: {note}" for note in log.notes)] + list(replay.notes)
-    notes.append(f"warm start: {how}; {segments.count} segment(s) of up to {segments.target.shape[1] * dt:g} s simulated from start states estimated from the log (quadratic fit over 0.1 s)")
-    notes.append(f"position noise {problem.noise * 1e3:.3g} mm; residuals along the surface, each segment's mean removed; lag-one residual correlation {rho:.2f}; cost jitter of the simulation {jitter:.3g}")
+    notes.append(f"warm start: {how}; {segments.count} segment(s) of up to {segments.target.shape[1] * dt:g} s simulated from start states estimated from the log (put on the surface as it rests; position and velocity from a quadratic fit over 0.1 s, the velocity then fitted with the parameters)")
+    notes.append(f"position noise {problem.noise * 1e3:.3g} mm; residuals along the surface, each segment's mean removed; lag-one residual correlation {rho:.2f}")
     fit_doc = {
-        "method": "object: Coulomb warm start, bounded simulation-error least squares on tracked positions (mujoco.rollout, logged force as xfrc_applied), line-search polish",
+        "method": "object: Coulomb warm start, bounded simulation-error least squares on tracked positions (mujoco.rollout, logged force as xfrc_applied), start velocities fitted as nuisance values",
         "object": body,
         "logs": [{"source": log.source, "samples": log.n_samples, "duration_s": log.duration, "dt_s": log.dt, "force": log.force is not None} for log in trajectories],
         "input": "force" if has_force else "none",
@@ -178,10 +206,9 @@ def run_object_sysid(
         "warm_start": dict(zip(parameters.names, map(float, warm))),
         "naive_std": dict(zip(parameters.names, map(float, np.sqrt(np.clip(np.diag(unc.naive_covariance), 0, None))))),
         "residual_correlation": rho,
-        "cost_jitter": jitter,
-        "cost": cost,
+        "start_velocity_change_rms_m_s": float(np.sqrt(np.mean((fit.velocity - segments.velocity) ** 2))),
+        "cost": fit.cost,
         "starts": [{"x0": solved["x0"].tolist(), "cost": solved["cost"], "evaluations": solved["evaluations"], "jacobians": solved["jacobians"], "message": solved["message"]}],
-        "polish_rounds_moved": moved,
         "seconds": {"fit": fit_seconds},
         "seed": seed,
         "notes": notes,

@@ -84,6 +84,7 @@ def simulate_object_log(
     noise: float = 1e-3,
     force_noise: float = 0.02,
     quat_noise: float = 2e-3,
+    turn: float = 0.02,
     seed: int = 0,
     source: str = "",
 ) -> ObjectTrajectory:
@@ -96,11 +97,20 @@ def simulate_object_log(
         noise: Position noise std, m.
         force_noise: Force gauge noise std, N.
         quat_noise: Orientation noise std per quaternion component (renormalised).
-        seed: Seeds the noise.
+        turn: Std of the crate's start turn about the surface normal, rad: a crate put down by hand is never
+            exactly square to the scene (and a simulated box square to it slides differently: see
+            :mod:`calibration.object_model`).
+        seed: Seeds the turn and the noise.
     """
     model = scene.compile()
     data = mujoco.MjData(model)
     body = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_BODY, BODY)
+    rng = np.random.default_rng(seed)
+    rest = data.qpos[3:7].copy()
+    normal = np.empty(3)
+    mujoco.mju_rotVecQuat(normal, np.array([0.0, 0.0, 1.0]), rest)
+    angle = rng.normal(0.0, turn)
+    mujoco.mju_mulQuat(data.qpos[3:7], np.array([math.cos(angle / 2), *(math.sin(angle / 2) * normal)]), rest)
     every = round(1.0 / rate / model.opt.timestep)
     count = round(duration * rate) + 1
     rows = []
@@ -110,7 +120,6 @@ def simulate_object_log(
         data.xfrc_applied[body, :3] = force(data.time) if force else 0.0
         mujoco.mj_step(model, data)
     table = np.array(rows)
-    rng = np.random.default_rng(seed)
     quat = table[:, 4:8] + rng.normal(0.0, quat_noise, (count, 4))
     return ObjectTrajectory(
         time=table[:, 0],
