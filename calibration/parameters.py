@@ -200,8 +200,12 @@ def resolve_parameters(
 def apply_to_model(params: ParameterSet, values: np.ndarray, model: mujoco.MjModel) -> None:
     """Write ``values`` (shape (P,)) into ``model`` in place.
 
-    A body's mass scales its rotational inertia with it (same shape, different density).
+    A body's mass scales its rotational inertia with it (same shape, different density). After a mass or an
+    armature changes, the constants MuJoCo derives at compile time are recomputed (``mj_setConst``): the
+    constraint softness of joint friction, limits and contacts scales with ``dof_invweight0`` and
+    ``body_invweight0``, which a stale model keeps at the old values (up to 2x off on the generated arm).
     """
+    inertial = any(p.kind == "body" or p.attribute == "armature" for p in params)
     for p, value in zip(params, np.asarray(values, dtype=float)):
         index = mujoco.mj_name2id(model, _OBJ[p.kind], p.element)
         if p.kind == "joint":
@@ -212,6 +216,8 @@ def apply_to_model(params: ParameterSet, values: np.ndarray, model: mujoco.MjMod
             model.body_mass[index] = value
         else:
             model.geom_friction[index, 0] = value
+    if inertial:
+        mujoco.mj_setConst(model, mujoco.MjData(model))
 
 
 def apply_to_spec(params: ParameterSet, values: np.ndarray, spec: mujoco.MjSpec) -> None:

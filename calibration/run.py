@@ -21,7 +21,7 @@ from calibration.errors import LogError
 from calibration.fit import channel_weights, fit, starts
 from calibration.outputs import FILES, dr_document, parameter_records, params_document, write_calibrated, write_json
 from calibration.parameters import resolve_parameters
-from calibration.readers import log_files, read_log
+from calibration.readers import read_trajectories
 from calibration.replay import load_model, prepare_replay
 from calibration.report import write_sysid_report
 from calibration.segments import SEGMENT, build_segments
@@ -78,14 +78,14 @@ def _replaceable(out: Path) -> str | None:
 
 
 def read_logs(logs: str | Path | list[Trajectory] | Trajectory, columns: str | Path | None = None) -> list[Trajectory]:
-    """Trajectories from a log file, a directory of logs, or a column map applied to either."""
+    """Trajectories from a log file, a ROS bag, a LeRobot dataset, a directory of logs, or a column map applied to a file or directory."""
     if isinstance(logs, Trajectory):
         return [logs]
     if isinstance(logs, list):
         return list(logs)
     if columns is not None:
         return mapped_logs(columns, logs)
-    return [read_log(f) for f in log_files(logs)]
+    return read_trajectories(logs)
 
 
 def _uniform(logs: list[Trajectory], dt: float | None = None) -> list[Trajectory]:
@@ -163,7 +163,10 @@ def run_sysid(
 
     say("uncertainty")
     priors = sum(p.prior is not None for p in parameters)
-    unc = intervals(result.values, result.jacobian, result.residual, segments.count, lower=parameters.lower, upper=parameters.upper, prior_rows=priors)
+    unc = intervals(
+        result.values, result.jacobian, result.residual, segments.count,
+        lower=parameters.lower, upper=parameters.upper, prior_rows=priors, nuisance=result.offsets.size,
+    )
     warnings += flags(parameters.names, result.values, unc.ci95)
     q_mean = np.mean(np.concatenate([log.q for log in trajectories]), axis=0)
     warnings += checks.check_frozen(nominal_model, replay.joints, q_mean, parameters, result.values)
@@ -182,9 +185,15 @@ def run_sysid(
 
     notes = [n for log in trajectories for n in (f"{log.source}: {note}" for note in log.notes)] + list(replay.notes)
     notes.append(f"warm start from accelerations smoothed over {window:g} s (the window that explained the most torque); segment start states smoothed over {smoothed[0].window} samples")
-    notes.append(f"{segments.count} segments of {segments.length * segments.dt:g} s re-initialised from the smoothed log; intervals from the cluster-robust (per segment) Gauss-Newton covariance, t with {unc.clusters - 1} dof")
+    notes.append(
+        f"{segments.count} segments of {segments.length * segments.dt:g} s, each from its own start state estimated with the parameters "
+        f"(starting from the smoothed log); intervals from the cluster-robust (per segment) Gauss-Newton covariance of the parameters "
+        f"with the start states eliminated, t with {unc.clusters - 1} dof"
+    )
+    if result.problem.whitening is not None:
+        notes.append("the last pass whitened the residuals for the logged torques' noise (a Kalman filter along each segment) instead of weighting channels")
     fit_doc = {
-        "method": "stage 1: inverse dynamics + bounded linear least squares; stage 2: bounded simulation-error least squares on re-initialised segments (mujoco.rollout)",
+        "method": "stage 1: inverse dynamics + bounded linear least squares; stage 2: bounded simulation-error least squares on re-initialised segments (mujoco.rollout), each segment's start state a nuisance parameter (variable projection)",
         "logs": [{"source": log.source, "samples": log.n_samples, "duration_s": log.duration, "dt_s": log.dt} for log in trajectories],
         "input": replay.mode,
         "timestep_s": float(replay.model.opt.timestep),
@@ -194,10 +203,12 @@ def run_sysid(
         "smoothing_s": window,
         "channels": list(segments.channels),
         "weights": result.problem.weights.tolist(),
+        "whitened": result.problem.whitening is not None,
         "warm_start": dict(zip(parameters.names, map(float, warm.values))),
         "naive_std": dict(zip(parameters.names, map(float, np.sqrt(np.clip(np.diag(unc.naive_covariance), 0, None))))),
         "cost": float(result.final.cost),
         "starts": [{"x0": s.x0.tolist(), "cost": s.cost, "evaluations": s.evaluations, "jacobians": s.jacobians, "message": s.message} for s in result.starts],
+        "start_state_offsets_rms": dict(zip([f"{c}.{j}" for c in ("q", "dq") for j in replay.joints], map(float, np.sqrt(np.mean(result.offsets**2, axis=0))))),
         "seconds": {"stage1": stage1_seconds, "stage2": stage2_seconds},
         "seed": seed,
         "notes": notes,

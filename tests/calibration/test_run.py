@@ -50,12 +50,21 @@ def test_dr_json_calibrated_xml_and_report(result):
         assert entry["distribution"] == "uniform" and [entry["low"], entry["high"]] == record["ci95"]
     model = mujoco.MjModel.from_xml_path(str(result.out / "calibrated.xml"))
     fitted = {r["name"]: r["value"] for r in result.parameters}
-    assert model.dof_frictionloss[1] == pytest.approx(fitted["joint/shoulder/frictionloss"])
+    # MuJoCo's XML writer keeps 6 significant digits
+    assert model.dof_frictionloss[1] == pytest.approx(fitted["joint/shoulder/frictionloss"], rel=1e-5)
     body = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_BODY, "payload")
-    assert model.body_mass[body] == pytest.approx(fitted["body/payload/mass"])
+    assert model.body_mass[body] == pytest.approx(fitted["body/payload/mass"], rel=1e-5)
     html = (result.out / "report.html").read_text()
     assert "Held-out validation" in html and "joint/elbow/armature" in html and "qfrc_applied" not in html
     assert (result.out / "parameters.png").is_file() and (result.out / "validation.png").is_file()
+
+
+def test_progress_reports_every_iteration(arm_dir, tmp_path):
+    messages = []
+    run_sysid(arm_dir / "arm.xml", arm_dir / "logs", tmp_path / "o", params="joint/*/frictionloss", n_starts=1, progress=messages.append)
+    assert "fitting: start 1/1" in messages
+    assert any(m.startswith("fitting: start 1/1, iteration 2, cost ") for m in messages)
+    assert any(m.startswith("fitting: refining, iteration 1, cost ") for m in messages)
 
 
 def test_refuses_a_foreign_output_directory(arm_dir, tmp_path):
