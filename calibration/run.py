@@ -77,15 +77,17 @@ def _replaceable(out: Path) -> str | None:
     return "is not empty and is not an earlier sysid output"
 
 
-def read_logs(logs: str | Path | list[Trajectory] | Trajectory, columns: str | Path | None = None) -> list[Trajectory]:
-    """Trajectories from a log file, a ROS bag, a LeRobot dataset, a directory of logs, or a column map applied to a file or directory."""
+def read_logs(logs: str | Path | list[Trajectory] | Trajectory, columns: str | Path | None = None,
+              topic: str | None = None) -> list[Trajectory]:
+    """Trajectories from a log file, a ROS bag (``topic``: its JointState topic, needed when it has several),
+    a LeRobot dataset, a directory of logs, or a column map applied to a file or directory."""
     if isinstance(logs, Trajectory):
         return [logs]
     if isinstance(logs, list):
         return list(logs)
     if columns is not None:
         return mapped_logs(columns, logs)
-    return read_trajectories(logs)
+    return read_trajectories(logs, topic=topic)
 
 
 def _uniform(logs: list[Trajectory], dt: float | None = None) -> list[Trajectory]:
@@ -103,6 +105,7 @@ def run_sysid(
     params: str | None = None,
     validate: str | Path | Trajectory | None = None,
     columns: str | Path | None = None,
+    topic: str | None = None,
     seed: int = 0,
     executor: Executor | None = None,
     n_starts: int = 3,
@@ -121,6 +124,7 @@ def run_sysid(
         params: Parameter specification (see :func:`calibration.parameters.resolve_parameters`); None: default.
         validate: A held-out log (file or trajectory) to replay before and after the fit.
         columns: A column-map TOML file for vendor layouts (also used for ``validate``).
+        topic: The sensor_msgs/JointState topic of ROS bags and MCAP files with several (also for ``validate``).
         seed: Seeds the random multi-starts.
         executor: Runs the multi-starts (default: inline).
         n_starts: Number of starts (warm start, nominal, random spreads of the warm start).
@@ -135,7 +139,7 @@ def run_sysid(
     check_output_directory(out, _replaceable)
     say("reading the model and the logs")
     spec, nominal_model = load_model(model)
-    trajectories = _uniform(read_logs(logs, columns))
+    trajectories = _uniform(read_logs(logs, columns, topic))
     warnings: list[str] = []
     for log in trajectories:
         warnings += checks.check_units(log, nominal_model) + checks.check_length(log, segment)
@@ -175,7 +179,7 @@ def run_sysid(
     validation = None
     if validate is not None:
         say("held-out validation")
-        held = _uniform(read_logs(validate, columns), trajectories[0].dt)[0]
+        held = _uniform(read_logs(validate, columns, topic), trajectories[0].dt)[0]
         warnings += checks.check_units(held, nominal_model)
         checks.check_length(held, segment)
         held_replay = prepare_replay(nominal_model, [held], integrator=integrator)

@@ -33,11 +33,12 @@ def show_result(result) -> None:
 
 def sysid(
     model: Path = typer.Option(..., "--model", help="Robot model: MJCF .xml or .urdf."),
-    logs: Path = typer.Option(..., "--logs", help="A log file or a directory of logs (CSV, Parquet, HDF5)."),
+    logs: Path = typer.Option(..., "--logs", help="A log file (CSV, Parquet, HDF5, ROS 1 .bag, ROS 2 .mcap/.db3), a ROS 2 bag directory, a LeRobot dataset, or a directory of these (see docs/log-formats.md)."),
     out_dir: Path = typer.Option(..., "--out", help="Output directory (replaced only if it is an earlier sysid output)."),
     params: str = typer.Option(None, "--params", help="Comma-separated names with * wildcards; default: joint/*/damping,joint/*/frictionloss,joint/*/armature."),
     validate: Path = typer.Option(None, "--validate", help="A held-out log replayed before and after the fit."),
     columns: Path = typer.Option(None, "--columns", help="Column-map TOML file for vendor log layouts."),
+    topic: str = typer.Option(None, "--topic", help="The sensor_msgs/JointState topic of ROS bags or MCAP files that have several."),
     seed: int = typer.Option(0, "--seed", min=0, help="Seeds the random multi-starts."),
     starts: int = typer.Option(3, "--starts", min=1, help="Optimizer starts: warm start, nominal, random."),
     segment: float = typer.Option(None, "--segment", min=0.005, help="Segment length in s (each re-initialised from the log); default 0.2, with --object 2."),
@@ -73,7 +74,7 @@ def sysid(
         extra = {} if segment is None else {"segment": segment}
         with stages(quiet or json_output) as progress:
             result = run_sysid(
-                model, logs, out_dir, params=params, validate=validate, columns=columns, seed=seed, executor=pool,
+                model, logs, out_dir, params=params, validate=validate, columns=columns, topic=topic, seed=seed, executor=pool,
                 n_starts=starts, threshold=threshold, progress=progress, **extra,
             )
     if json_output:

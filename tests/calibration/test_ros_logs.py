@@ -318,3 +318,21 @@ def test_dispatch_errors(tmp_path):
         f"{tmp_path}: holds no logs; expected files ending in .bag, .csv, .db3, .h5, .hdf5, .mcap, .parquet, .pq, "
         "ROS 2 bag directories or LeRobot datasets (or give --columns MAP)"
     )
+
+
+def test_cli_topic_chooses_among_joint_state_topics(tmp_path, capsys):
+    from calibration.synthetic import arm
+    from cli.main import main
+    from twin.mjcf import to_mjcf
+
+    log, _ = _arm_bag(tmp_path, 0.5)
+    stamps = START + np.round(log.time * 1e9).astype(np.int64)
+    names = list(log.joints)
+    messages = [(topic, int(s), int(s), names, log.q[i], log.dq[i], log.tau[i])
+                for topic in ("/left/joint_states", "/right/joint_states") for i, s in enumerate(stamps)]
+    bag = write_bag(tmp_path / "two", "sqlite3", messages)
+    model = to_mjcf(arm().spec, tmp_path, "arm.xml")
+    assert main(["sysid", "--model", str(model), "--logs", str(bag), "--out", str(tmp_path / "out"), "--quiet"]) == 1
+    assert "choose one with --topic" in capsys.readouterr().err
+    (chosen,) = read_logs(bag, topic="/right/joint_states")
+    np.testing.assert_array_equal(chosen.q, log.q)
