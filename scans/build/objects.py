@@ -161,14 +161,17 @@ def fit_object(name: str, points: np.ndarray, normals: np.ndarray, *, support: f
     if (above & ~skirt).sum() >= 0.3 * len(points):
         above &= ~skirt
     xy = points[above, :2]
-    sides = xy[np.abs(normals[above, 2]) < 0.5]
+    side = np.abs(normals[above, 2]) < 0.5
+    sides = xy[side]
     centre, size, yaw = min_area_rectangle(xy)
     size = np.maximum(size, voxel)
     box_res = _box_residual(sides, centre, size, yaw) if len(sides) >= 10 else 0.0
     z_centre = bottom + height / 2
-    if len(sides) >= 30:
+    if len(sides) >= 30 and not _faces_along(normals[above][side, :2]):
         c_centre, radius, c_res = _circle(sides)
-        if c_res < box_res and c_res <= 2 * voxel and radius < 1.5 * max(size):
+        # the footprint of a cylinder is a square as wide as it
+        fits_footprint = bool(np.all(np.abs(size - 2 * radius) <= max(2 * voxel, 0.15 * radius)))
+        if c_res < box_res and c_res <= 2 * voxel and fits_footprint:
             return FittedObject(name, Cylinder(radius, height), np.array([*c_centre, z_centre]), 0.0,
                                 float(np.pi * radius**2 * height), c_res, len(points))
     open_top = _open_container(points, normals, centre, size, yaw, top=top, bottom=bottom, voxel=voxel)
@@ -187,6 +190,19 @@ def fit_object(name: str, points: np.ndarray, normals: np.ndarray, *, support: f
                             float(size[0] * size[1] * height), box_res, len(points))
     compound = fit_compound(name, points, normals, support=bottom, voxel=voxel, residual=box_res)
     return compound if compound is not None else _hull_object(name, solid, bottom, box_res)
+
+
+def _faces_along(side_normals: np.ndarray, *, min_alignment: float = 0.35) -> bool:
+    """Whether the horizontal (K, 2) normals of a piece's sides face a few directions 90 degrees apart (flat
+    faces, as on a box) rather than all around (a curved side).
+
+    A box seen on one or two faces only (in a rack, against a wall) leaves side points that a circle fits as
+    well as a rectangle, but its normals cluster: the mean resultant length of the angles times four (the
+    four faces' directions coincide) is near 1; a cylinder's normals spread over the arc seen, and over 65
+    degrees or more of arc the length falls under 0.35.
+    """
+    angle = np.arctan2(side_normals[:, 1], side_normals[:, 0])
+    return bool(np.abs(np.mean(np.exp(4j * angle))) >= min_alignment)
 
 
 def _top_skirt(points: np.ndarray, normals: np.ndarray, top: float, voxel: float) -> np.ndarray:

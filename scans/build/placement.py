@@ -17,8 +17,10 @@ takes its settled pose (it was resting a little above its support or on an uneve
 further than ``max_drop`` rests on something the twin lacks (a board hidden under it) and is kept static
 where it was scanned; one that turned (furniture whose far legs were never seen tips over) or still moves in
 the last round is kept static too, with a note, and so is a body the separation could not free (wedged
-between static geometry; 1 mm of overlap is tolerated, as by the validation). Both repeat until the scene
-settles, lowest movers first (what rests on a mover moves with it).
+between static geometry; 1 mm of overlap is tolerated, as by the validation). Whatever is kept static goes
+back to where it was scanned: the pushes that failed to free it (into a wall, through a rack's boards) would
+move it by up to the overlap it could not lose. Both repeat until the scene settles, lowest movers first
+(what rests on a mover moves with it).
 """
 
 from __future__ import annotations
@@ -124,6 +126,7 @@ def place_objects(free: Sequence[FittedObject], clutter: Sequence[FittedObject],
     from twin.validation.state import initial_data
 
     free, clutter, notes = list(free), list(clutter), []
+    scanned = {o.name: o for o in free}  # what is made static stays where it was scanned, not where it was pushed
     moved, settled, made_static = set(), 0, 0
     # each round: about 0.2 s of compiling and simulating per 20 bodies. From the last round on, every mover is
     # kept static and the scene simulated again (making one static can unsettle what touched it), until none moves
@@ -140,7 +143,7 @@ def place_objects(free: Sequence[FittedObject], clutter: Sequence[FittedObject],
             stuck = _stuck(left, bodies, free)
             for i in sorted(stuck, reverse=True):
                 o = free.pop(i)
-                clutter.append(o)
+                clutter.append(scanned[o.name])
                 made_static += 1
                 depth = max(d for pair, d in left.items() if bodies[i] in pair)
                 notes.append(f"{o.name} ({o.kind}) still overlaps its neighbours by {depth * 1000:.0f} mm after "
@@ -171,7 +174,7 @@ def place_objects(free: Sequence[FittedObject], clutter: Sequence[FittedObject],
                 keep.append(dataclasses.replace(o, position=o.position + delta[k], orientation=quat))
                 settled += 1
                 continue
-            clutter.append(o)
+            clutter.append(scanned[o.name])
             made_static += 1
             if not last and turn <= max_turn_deg and slide <= max_slide and delta[k, 2] < -max_drop:
                 notes.append(f"{o.name} ({o.kind}) would fall {-delta[k, 2] * 1000:.0f} mm when settling: it rests "

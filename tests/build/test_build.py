@@ -24,9 +24,8 @@ from scans.synth import make_synthetic_capture
 @pytest.fixture(scope="module")
 def capture(tmp_path_factory):
     path = tmp_path_factory.mktemp("build") / "capture"
-    # 120 small frames: the scanning path's three loops (upper shelves, lower shelves, the middle) need the
-    # overlap; about as fast to fuse as 60 frames of 320x240
-    make_synthetic_capture(path, frames=120, width=200, height=150, seed=0, lidar=False)
+    # 120 frames: the scanning path's three loops (upper shelves, lower shelves, the middle) need the overlap
+    make_synthetic_capture(path, frames=120, width=320, height=240, seed=0, lidar=False)
     return path
 
 
@@ -54,16 +53,15 @@ def test_surface_and_floor_accuracy(built):
     _, metrics = built
     assert metrics["floor_angle_deg"] < 1.0
     assert metrics["surface"]["fscore"] >= 0.9
-    # target 10 mm; measured 11.3 mm at voxel 2 cm (accuracy 9.5, completeness 13.2: the close passes see
-    # surfaces that only one or two frames saw, which fusion drops)
-    assert metrics["surface"]["chamfer_l1"] <= 0.0125
+    # target 10 mm; measured 9.5 mm at voxel 2 cm (accuracy 6.9, completeness 12.0)
+    assert metrics["surface"]["chamfer_l1"] <= 0.010
 
 
 def test_objects_found(built):
     result, metrics = built
-    # target 80%; measured 17 of 17; the nearest misses: tote_floor's hull 16.7% too long (the TSDF skirt past
-    # its unseen back), rack_0 and box_rack0_1_1 14%
-    assert metrics["objects"]["fraction"] >= 0.94
+    # target 80%; measured 15 or 17 of 17: the table and the tote on it are missed or found depending on small
+    # changes of the fused points (the table's piece takes part of the tote's walls)
+    assert metrics["objects"]["fraction"] >= 0.8
     rack = {"rack_0", "box_rack0_0_0", "box_rack0_0_1", "box_rack0_1_0", "box_rack0_1_1"}
     assert (rack | {"pallet", "box_pallet_2", "box_table_0"}) & set(metrics["objects"]["missed"]) == set()
     # every box rests on a fitted support: none had to be kept static for want of one
@@ -94,3 +92,20 @@ def test_cli_build_json(capture, tmp_path, capsys):
 def test_cli_build_bad_input_exits_1(tmp_path, capsys):
     assert main(["build", str(tmp_path / "missing"), "--out", str(tmp_path / "t"), "--quiet"]) == 1
     assert "does not exist" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_objects_are_found_in_other_cells(tmp_path, seed):
+    # other room sizes and layouts: two racks, two tables, boxes on the upper boards; measured 14/17, 16/18,
+    # 22/27 (the misses: boxes on the upper boards seen from the front only, a table whose piece takes part of
+    # the tote on it)
+    capture = tmp_path / "capture"
+    make_synthetic_capture(capture, frames=120, width=320, height=240, seed=seed, lidar=False)
+    result = build_twin(capture, tmp_path / "twin", BuildConfig(voxel=0.02))
+    sequence = read_capture(capture)
+    metrics = evaluate_twin(result.twin.path, capture, poses=[f.pose for f in sequence.frames],
+                            intrinsics=sequence.frames[0].intrinsics)
+    assert metrics["objects"]["fraction"] >= 0.8
+    checks = result.twin.validation.checks
+    assert len(checks) == 7 and all(c.status == "pass" for c in checks), result.twin.validation.summary()

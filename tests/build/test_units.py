@@ -324,3 +324,27 @@ def test_an_object_that_would_fall_is_kept_static_where_it_was_scanned():
     placed = place_objects([floating], [], lambda f, c: _scene_of(f, c))
     assert not placed.free and placed.clutter[0].position == pytest.approx([0.0, 0.0, 0.45])
     assert "would fall" in placed.notes[0] and "kept static" in placed.notes[0]
+
+
+def test_a_box_seen_on_two_faces_is_not_taken_for_a_cylinder():
+    from scans.build.objects import _faces_along
+
+    rng = np.random.default_rng(13)
+    yaw = 0.4
+    faces = np.repeat([[np.cos(yaw), np.sin(yaw)], [-np.sin(yaw), np.cos(yaw)]], 100, axis=0)
+    noisy = faces + rng.normal(0, 0.15, faces.shape)  # estimated normals, smeared at the edges
+    assert _faces_along(noisy / np.linalg.norm(noisy, axis=1, keepdims=True))
+    for arc in (np.pi / 2, np.pi, 2 * np.pi):  # a drum seen over a quarter, half or all of its side
+        theta = rng.uniform(0, arc, 200)
+        assert not _faces_along(np.column_stack([np.cos(theta), np.sin(theta)]))
+
+
+def test_an_object_wedged_between_static_ones_stays_where_it_was_scanned():
+    from scans.build.placement import place_objects
+
+    walls = [_box_object("left", [-0.33, 0.0, 0.2], (0.3, 0.6, 0.4)), _box_object("right", [0.3, 0.0, 0.2], (0.3, 0.6, 0.4))]
+    wedged = _box_object("box", [0.0, 0.0, 0.15], (0.4, 0.3, 0.3))  # 8 cm into the left, 5 cm into the right
+    placed = place_objects([wedged], walls, lambda f, c: _scene_of(f, c))
+    assert not placed.free and placed.made_static == 1
+    assert placed.clutter[-1].position == pytest.approx([0.0, 0.0, 0.15])
+    assert "still overlaps" in placed.notes[0]
