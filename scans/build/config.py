@@ -4,7 +4,7 @@ Example file::
 
     voxel = 0.02
     small_objects = "static"        # or "drop"
-    max_convex_hulls = 12           # CoACD's hull budget per object
+    max_convex_hulls = 8            # CoACD's hull budget per object
     concavity = 0.1                 # CoACD's concavity threshold (lower: more, tighter parts)
     [material]                      # every scanned object gets this material
     name = "cardboard"
@@ -76,7 +76,7 @@ class BuildConfig:
     min_object_volume: float = 0.001
     small_objects: str = "drop"
     wall_thickness: float = 0.1
-    max_convex_hulls: int = 12
+    max_convex_hulls: int = 8
     concavity: float = 0.1
     decomposition_timeout: float = 30.0
     settle_time: float = 2.0

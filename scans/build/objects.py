@@ -322,9 +322,15 @@ def _open_container(points: np.ndarray, normals: np.ndarray, centre: np.ndarray,
     return True
 
 
+CONVEX_ENOUGH = 0.85
+"""An object whose solid fills at least this fraction of its convex hull keeps the hull (no decomposition):
+a closed box or a drum seen from outside; an open bin or a table seen from below needs the parts."""
+
+
 def decompose_object(obj: FittedObject, *, cell: float, max_hulls: int, threshold: float, seed: int,
                      timeout: float) -> tuple[FittedObject, float]:
-    """An object with its hull replaced by CoACD's convex parts of its height-field solid, and CoACD's seconds.
+    """An object with its hull replaced by CoACD's convex parts of its height-field solid, and CoACD's seconds;
+    the object itself and 0 when the solid is convex enough (:data:`CONVEX_ENOUGH`).
 
     The parts keep the body frame of the hull (vertices relative to ``position``); the volume becomes the
     solid's (the mass follows it).
@@ -337,6 +343,9 @@ def decompose_object(obj: FittedObject, *, cell: float, max_hulls: int, threshol
     extent = float(np.ptp(obj.surface, axis=0).max())
     # at most ~40 columns across: CoACD's time grows with the surface's size, not with the object's
     solid = height_field_solid(obj.surface, support=obj.bottom, cell=max(cell, extent / 40))
+    hull_volume = convex_part(solid.vertices)[2]
+    if solid.volume >= CONVEX_ENOUGH * hull_volume:  # nothing concave to split: the hull is the collider
+        return obj, 0.0
     result = decompose(solid, max_hulls=max_hulls, threshold=threshold, seed=seed, timeout=timeout)
     parts = tuple((Mesh(f"{obj.name}_part{i}", vertices - obj.position, faces), np.zeros(3), 0.0)
                   for i, (vertices, faces) in enumerate(result.parts))
