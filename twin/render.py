@@ -42,7 +42,7 @@ def render_image(
     *,
     width: int = 960,
     height: int = 640,
-    azimuth: float = 200.0,
+    azimuth: float | None = None,
     elevation: float = -40.0,
     distance_scale: float = 0.8,
     data: mujoco.MjData | None = None,
@@ -50,7 +50,8 @@ def render_image(
     """Render ``model`` at ``data`` (qpos0 when None) from a free camera aimed at the scene's centre.
 
     Args:
-        azimuth: Camera azimuth in degrees (MuJoCo's free camera convention).
+        azimuth: Camera azimuth in degrees (MuJoCo's free camera convention); None picks the one of eight
+            (200 degrees first) that sees the most moving bodies past static geometry (walls of a scan).
         elevation: Camera elevation in degrees (negative looks down).
         distance_scale: Camera distance as a multiple of the model's extent.
 
@@ -66,7 +67,7 @@ def render_image(
     camera.type = mujoco.mjtCamera.mjCAMERA_FREE
     camera.lookat[:] = model.stat.center
     camera.distance = distance_scale * model.stat.extent
-    camera.azimuth = azimuth
+    camera.azimuth = least_occluded_azimuth(model, data, camera.distance, elevation) if azimuth is None else azimuth
     camera.elevation = elevation
     _prefer_egl_when_headless()
     try:
@@ -81,6 +82,35 @@ def render_image(
         return renderer.render().copy()
     finally:
         renderer.close()
+
+
+def least_occluded_azimuth(model: mujoco.MjModel, data: mujoco.MjData, distance: float, elevation: float,
+                           candidates: tuple[float, ...] = (200.0, 245.0, 290.0, 335.0, 20.0, 65.0, 110.0, 155.0)
+                           ) -> float:
+    """The candidate azimuth (degrees) from which the fewest moving bodies hide behind static geoms: a ray
+    from the camera to each body's origin that first hits a geom of a world-welded body counts as hidden."""
+    moving = [b for b in range(1, model.nbody) if model.body_weldid[b] != 0]
+    if not moving:
+        return candidates[0]
+    best, fewest = candidates[0], None
+    geomid = np.zeros(1, dtype=np.int32)
+    for azimuth in candidates:
+        a, e = np.radians(azimuth), np.radians(elevation)
+        # MuJoCo's free camera looks along (cos e cos a, cos e sin a, sin e) from lookat - distance * that
+        forward = np.array([np.cos(e) * np.cos(a), np.cos(e) * np.sin(a), np.sin(e)])
+        eye = model.stat.center - distance * forward
+        hidden = 0
+        for body in moving:
+            target = data.xpos[body] - eye
+            length = float(np.linalg.norm(target))
+            if length < 1e-9:
+                continue
+            hit = mujoco.mj_ray(model, data, eye, target / length, None, 1, -1, geomid)
+            if 0 <= hit < length - 1e-6 and geomid[0] >= 0 and model.body_weldid[model.geom_bodyid[geomid[0]]] == 0:
+                hidden += 1
+        if fewest is None or hidden < fewest:
+            best, fewest = azimuth, hidden
+    return best
 
 
 def save_png(image: np.ndarray, path: str | Path) -> None:
