@@ -14,8 +14,8 @@ The fit starts from the nominal values or a Coulomb regression on smoothed accel
 better (:func:`warm_start`), and runs bounded ``scipy.optimize.least_squares`` (trust region reflective) with a
 batched central-difference Jacobian: one ``mujoco.rollout`` call of (5 + 2P) x S segments (a segment's start
 velocity moves only that segment, so all segments' velocities are perturbed together). Intervals: the
-Gauss-Newton covariance scaled by the residual variance, marginalised over the nuisance values
-(:func:`object_intervals`).
+spread of a parametric bootstrap of the whole experiment at the fit (:mod:`calibration.object_bootstrap`;
+:func:`object_intervals`).
 """
 
 from __future__ import annotations
@@ -23,16 +23,15 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
-import mujoco
 import numpy as np
 
 from calibration.object_logs import ObjectTrajectory
 from calibration.object_model import (
     ObjectReplay,
-    quat_index,
     rollout_positions,
     start_state,
     step_forces,
+    turn_uncertainty,
     velocity_index,
 )
 from calibration.object_warm import coulomb_warm_start, surface_normal
@@ -58,11 +57,6 @@ NOISE_FLOOR = 1e-5
 """Smallest position noise std assumed, m (printed logs can look noise-free)."""
 MAX_ITERATIONS = 40
 """Residual evaluations of the trust-region solve at most."""
-SPREAD_RUNS = 16
-"""Perturbed replays :func:`start_spread` simulates."""
-SPREAD_TURN = 3e-3
-"""Std of the turn about the surface normal :func:`start_spread` gives each start, rad (a tracker's orientation
-noise; the chatter's effect hardly grows beyond 1 mrad)."""
 DIVERGED = 1e6
 FRICTION_GRID = np.geomspace(0.03, 1.5, 11)
 """Friction coefficients the warm-start scan tries."""
@@ -84,6 +78,8 @@ class ObjectSegments:
         tangent: Two unit tangents of the surface each segment's log moves on, shape (S, 3, 2).
         velocity: Start velocities along the tangents from the local fit, shape (S, 2), m/s.
         dt: Log period, s.
+        turn: Std of each estimated start turn about the surface normal, shape (S,), rad (NaN: no orientation
+            logged).
     """
 
     initial: np.ndarray
@@ -95,6 +91,7 @@ class ObjectSegments:
     tangent: np.ndarray
     velocity: np.ndarray
     dt: float
+    turn: np.ndarray | None = None
 
     @property
     def count(self) -> int:
@@ -116,18 +113,20 @@ def build_object_segments(replay: ObjectReplay, logs: list[ObjectTrajectory], se
     normals = [surface_normal(log.position) for log in logs]
     target, mask = np.zeros((count, length, 3)), np.zeros((count, length), dtype=bool)
     forces = np.zeros((count, length * replay.substeps, 3))
-    initial = np.empty((count, replay.nstate))
+    initial, turn = np.empty((count, replay.nstate)), np.full(count, np.nan)
     for s, (i, a, n) in enumerate(cuts):
         log = logs[i]
         target[s, :n] = log.position[a + 1 : a + 1 + n]
         mask[s, :n] = True
         forces[s] = step_forces(log, a, length, replay.substeps)
         initial[s] = start_state(replay, log, a, normals[i])
+        std = turn_uncertainty(replay, log, a, normals[i])
+        turn[s] = np.nan if std is None else std
     index = np.array([c[0] for c in cuts])
     tangent = np.array([tangent_basis(normals[i]) for i in index])
     v = velocity_index(replay)
     velocity = np.einsum("sd,sdk->sk", initial[:, v : v + 3], tangent)
-    return ObjectSegments(initial, forces, target, mask, index, np.array([c[1] for c in cuts]), tangent, velocity, dt)
+    return ObjectSegments(initial, forces, target, mask, index, np.array([c[1] for c in cuts]), tangent, velocity, dt, turn)
 
 
 def tangent_basis(normal: np.ndarray) -> np.ndarray:
@@ -268,9 +267,10 @@ def jacobian(problem: ObjectProblem, x: np.ndarray) -> tuple[np.ndarray, np.ndar
     return np.concatenate([data[0], _priors(problem, x)]), jac
 
 
-def solve(problem: ObjectProblem, theta: np.ndarray) -> dict:
-    """Bounded least squares of parameters and start velocities from ``theta`` (shape (P,)) and the local-fit
-    velocities; the result's unknowns ``x``, cost, counts and stopping reason."""
+def solve(problem: ObjectProblem, theta: np.ndarray, velocity: np.ndarray | None = None, evaluations: int = MAX_ITERATIONS) -> dict:
+    """Bounded least squares of parameters and start velocities from ``theta`` (shape (P,)) and ``velocity``
+    (shape (S, 2), default: the local fits'), with at most ``evaluations`` residual evaluations; the result's
+    unknowns ``x``, cost, counts and stopping reason."""
     optimize = require("scipy.optimize", "sysid", "the object fit")
     cache: dict = {}
 
@@ -288,9 +288,9 @@ def solve(problem: ObjectProblem, theta: np.ndarray) -> dict:
 
     params, n = problem.params, 2 * problem.segments.count
     lower, upper = np.concatenate([params.lower, np.full(n, -np.inf)]), np.concatenate([params.upper, np.full(n, np.inf)])
-    x0 = problem.unknowns(np.clip(theta, params.lower, params.upper))
+    x0 = problem.unknowns(np.clip(theta, params.lower, params.upper), velocity)
     result = optimize.least_squares(fun, x0, jac=jac, bounds=(lower, upper), method="trf", x_scale=scale(problem, x0),
-                                    ftol=1e-10, xtol=1e-10, gtol=1e-10, max_nfev=MAX_ITERATIONS)
+                                    ftol=1e-10, xtol=1e-10, gtol=1e-10, max_nfev=evaluations)
     return {"x": np.array(result.x, dtype=float), "x0": x0[: problem.n_params], "cost": float(result.cost),
             "evaluations": int(result.nfev), "jacobians": int(result.njev or 0), "message": str(result.message)}
 
@@ -341,48 +341,34 @@ def lag_correlation(problem: ObjectProblem, data: np.ndarray) -> float:
     return num / den if den > 0 else 0.0
 
 
-def start_spread(problem: ObjectProblem, x: np.ndarray, jac: np.ndarray, runs: int = SPREAD_RUNS, seed: int = 0) -> np.ndarray:
-    """Covariance of the parameters (P, P) that the simulator's sensitivity to unlogged start details adds.
-
-    Every segment is replayed ``runs`` times at ``x``, its start turned about the surface normal by
-    N(0, :data:`SPREAD_TURN`) rad; each replay's residual change moves the Gauss-Newton solution by
-    ``-(J^T J)^-1 J^T dr``, and the covariance of those moves is returned. A smooth simulator gives almost
-    nothing; a sliding box's chattering contacts (:mod:`calibration.object_model`) change its effective
-    friction by up to 1.5%, which the logs' noise alone would hide behind intervals of 0.1%.
-    """
-    seg, p, q = problem.segments, problem.n_params, quat_index(problem.replay)
-    rng = np.random.default_rng(seed)
-    normal = np.cross(seg.tangent[:, :, 0], seg.tangent[:, :, 1])
-    starts = np.repeat(seg.initial[None], runs, axis=0)
-    for k in range(runs):
-        for s, angle in enumerate(rng.normal(0.0, SPREAD_TURN, seg.count)):
-            turn = np.concatenate([[np.cos(angle / 2)], np.sin(angle / 2) * normal[s]])
-            mujoco.mju_mulQuat(starts[k, s, q : q + 4], turn, seg.initial[s, q : q + 4].copy())
-    data = np.array([_data(problem, positions) for positions in simulate(problem, np.repeat(x[None], runs, axis=0), starts)])
-    n = problem.n_data
-    moves = -np.linalg.pinv(jac.T @ jac, rcond=1e-12, hermitian=True)[:p] @ jac[:n].T @ (data - data.mean(axis=0)).T
-    return np.atleast_2d(np.cov(moves))
-
-
 def object_intervals(problem: ObjectProblem, x: np.ndarray, residual: np.ndarray, jac: np.ndarray,
-                     spread: np.ndarray | None = None) -> tuple[Uncertainty, float]:
+                     spread: np.ndarray | None = None, runs: int = 0) -> tuple[Uncertainty, float]:
     """Intervals of the parameters and the residuals' lag-one correlation (a check: near zero when the model fits).
 
-    The covariance is ``s^2 (J^T J)^-1`` over parameters and start velocities (``J`` of the residuals with each
-    segment's mean projected out, so the start positions are marginalised too), restricted to the parameters:
-    that block is the parameters' covariance marginalised over the nuisance values. ``s^2`` is the data
-    residuals' variance with ``N - P - 4S`` degrees of freedom, and the intervals use that t quantile.
-    ``spread`` (:func:`start_spread`) is added to it; ``naive_covariance`` is the statistical part alone.
+    ``naive_covariance`` is ``s^2 (J^T J)^-1`` over parameters and start velocities (``J`` of the residuals with
+    each segment's mean projected out, so the start positions are marginalised too), restricted to the
+    parameters: the parameters' covariance marginalised over the nuisance values, with ``s^2`` the data
+    residuals' variance on ``N - P - 4S`` degrees of freedom. ``spread`` (shape (P, P)) is the covariance of
+    ``runs`` bootstrap refits (:mod:`calibration.object_bootstrap`), which holds the noise's share as well: when
+    given it is the covariance, with the t quantile of ``runs - 1`` degrees of freedom; otherwise the naive one is,
+    with that of the residuals'.
     """
     stats = require("scipy.stats", "sysid", "confidence intervals")
     n, p = problem.n_data, problem.n_params
     theta = x[:p]
     dof = max(n - p - NUISANCE * problem.segments.count, 1)
-    s2 = float(residual[:n] @ residual[:n]) / dof
+    s2 = residual_variance(problem, residual)
     rho = lag_correlation(problem, residual[:n])
-    t95 = float(stats.t.ppf(0.975, dof))
     naive = np.linalg.pinv(jac.T @ jac, rcond=1e-12, hermitian=True)[:p, :p] * s2
-    covariance = naive if spread is None else naive + spread
+    covariance = naive if spread is None else spread
+    t95 = float(stats.t.ppf(0.975, dof if spread is None else max(runs - 1, 1)))
     std = np.sqrt(np.clip(np.diag(covariance), 0.0, None))
     ci = np.stack([np.maximum(theta - t95 * std, problem.params.lower), np.minimum(theta + t95 * std, problem.params.upper)], axis=1)
     return Uncertainty(covariance, naive, std, ci, problem.segments.count, t95), rho
+
+
+def residual_variance(problem: ObjectProblem, residual: np.ndarray) -> float:
+    """Variance of the data residuals (in units of the position noise) on ``N - P - 4S`` degrees of freedom."""
+    n = problem.n_data
+    dof = max(n - problem.n_params - NUISANCE * problem.segments.count, 1)
+    return float(residual[:n] @ residual[:n]) / dof

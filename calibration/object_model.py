@@ -9,7 +9,7 @@ A box sliding on a plane chatters on its soft contacts (airborne in about 15-30%
 cone, ``impratio``, ``solref``, integrator or timestep). With the elliptic cone the chatter takes 1-1.5% off its
 effective friction once it is turned by a few mrad about the surface normal (square to its rest pose it
 follows ``mu * g`` within 0.1%), and which way it goes changes with every detail of the start state: the fit
-accounts for it in the intervals (:func:`calibration.object_fit.start_spread`). The pyramidal cone is not
+accounts for it in the intervals (:mod:`calibration.object_bootstrap`). The pyramidal cone is not
 sensitive to the turn but is anisotropic (a push at 53 degrees to its axes slid a box 2.4 times as far).
 
 Contact friction: MuJoCo combines two geoms' sliding friction by taking the larger, unless one geom has a
@@ -231,6 +231,19 @@ def start_state(replay: ObjectReplay, log: ObjectTrajectory, sample: int, normal
     state = np.empty(replay.nstate)
     mujoco.mj_getState(model, data, state, STATE_SPEC)
     return state
+
+
+def turn_uncertainty(replay: ObjectReplay, log: ObjectTrajectory, sample: int, normal: np.ndarray) -> float | None:
+    """Std of the start turn about ``normal`` that :func:`start_state` estimates at ``sample``, rad, or None
+    without a logged orientation: the scatter of the logged turns over :data:`START_WINDOW` over the root of
+    their count."""
+    if log.quat is None:
+        return None
+    half = max(2, round(START_WINDOW / log.dt / 2))
+    lo, hi = max(0, sample - half), min(log.n_samples, sample + half + 1)
+    quats = log.quat[lo:hi] * np.sign(log.quat[lo:hi] @ log.quat[sample])[:, None]
+    angles = 2 * np.arctan2(quats[:, 1:] @ normal, quats[:, 0])
+    return float(np.std(angles, ddof=1) / math.sqrt(len(angles)))
 
 
 def quat_index(replay: ObjectReplay) -> int:
