@@ -27,7 +27,7 @@ import numpy as np
 
 from calibration.errors import BadSampleError, LogError, ShortLogError
 from calibration.readers import log_files, read_columns
-from calibration.trajectory import check_time
+from calibration.trajectory import Sampled, check_time
 
 MIN_SAMPLES = 10
 """Fewest samples an object log may have."""
@@ -54,7 +54,7 @@ def _checked(values, names: tuple[str, ...], time: np.ndarray, source: str) -> n
 
 
 @dataclass(frozen=True)
-class ObjectTrajectory:
+class ObjectTrajectory(Sampled):
     """One tracked trajectory of a free object.
 
     Args:
@@ -97,21 +97,6 @@ class ObjectTrajectory:
             quat /= norm[:, None]
             quat.setflags(write=False)
             object.__setattr__(self, "quat", quat)
-
-    @property
-    def n_samples(self) -> int:
-        """Number of samples T."""
-        return int(self.time.size)
-
-    @property
-    def duration(self) -> float:
-        """Time from the first to the last sample, s."""
-        return float(self.time[-1] - self.time[0])
-
-    @property
-    def dt(self) -> float:
-        """Median sample period, s."""
-        return float(np.median(np.diff(self.time)))
 
     @property
     def has_force(self) -> bool:

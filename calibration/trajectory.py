@@ -72,8 +72,29 @@ def check_time(time: np.ndarray, source: str = "", column: str = "time") -> None
             )
 
 
+class Sampled:
+    """Sample counts and periods of a log whose ``time`` (T,) s is strictly increasing."""
+
+    time: np.ndarray
+
+    @property
+    def n_samples(self) -> int:
+        """Number of samples T."""
+        return int(self.time.size)
+
+    @property
+    def duration(self) -> float:
+        """Time from the first to the last sample, s."""
+        return float(self.time[-1] - self.time[0])
+
+    @property
+    def dt(self) -> float:
+        """Median sample period, s."""
+        return float(np.median(np.diff(self.time)))
+
+
 @dataclass(frozen=True)
-class Trajectory:
+class Trajectory(Sampled):
     """One logged trajectory of a robot.
 
     Args:
@@ -129,21 +150,6 @@ class Trajectory:
                 "has no tau.<joint> or ctrl.<actuator> columns; sysid replays the logged torques or controls", path
             )
         time.setflags(write=False)
-
-    @property
-    def n_samples(self) -> int:
-        """Number of samples T."""
-        return int(self.time.size)
-
-    @property
-    def duration(self) -> float:
-        """Time from the first to the last sample, s."""
-        return float(self.time[-1] - self.time[0])
-
-    @property
-    def dt(self) -> float:
-        """Median sample period, s."""
-        return float(np.median(np.diff(self.time)))
 
     @property
     def is_uniform(self) -> bool:
