@@ -52,8 +52,19 @@ def check_units(log: Trajectory, model: mujoco.MjModel) -> list[str]:
     return warnings
 
 
+MIN_SAMPLES_PER_SEGMENT = 4
+"""A segment needs this many samples to constrain its start state and the parameters."""
+
+
 def check_length(log: Trajectory, segment: float) -> list[str]:
-    """Raise :class:`ShortLogError` for logs shorter than two segments; warn for fewer than ten."""
+    """Raise :class:`ShortLogError` for logs shorter than two segments or sampled too slowly for a segment
+    to hold samples (time in milliseconds); warn for fewer than ten segments."""
+    if log.dt * MIN_SAMPLES_PER_SEGMENT > segment:
+        raise ShortLogError(
+            f"samples come every {log.dt:.3g} s, too slowly for {segment:.3g} s segments (at least "
+            f"{MIN_SAMPLES_PER_SEGMENT} samples each); is the time column in milliseconds? It must be in seconds",
+            log.source or None,
+        )
     need = MIN_SEGMENTS * segment
     if log.duration < need:
         raise ShortLogError(
@@ -127,6 +138,6 @@ def check_frozen(model: mujoco.MjModel, joints: tuple[str, ...], q_mean: np.ndar
             out.append(
                 f"{p.name} = {value:.3g} {p.unit} is {value / inertia[dof, dof]:.0f}x the joint's nominal inertia "
                 f"({inertia[dof, dof]:.3g} {p.unit}): the fit freezes the joint, which means the logged torque does not "
-                "explain its motion (torque scale, sign or delay, unmodelled friction); do not trust this joint's values"
+                "explain its motion (torque scale, sign or delay, unmodelled friction, or a wrong mass that is not fitted: add body/<name>/mass to --params); do not trust this joint's values"
             )
     return out

@@ -52,7 +52,10 @@ def report_section(result: SysidResult, truth: dict[str, float], link: str) -> S
     body = (
         f"<p>Logs generated from an arm with known joint terms, fitted by <code>twin sysid</code> in "
         f"{result.seconds:.1f} s; held-out validation {verdict}. "
-        f'Details: <a href="{esc(link)}">{esc(link)}</a>.</p>'
+        f'Details: <a href="{esc(link)}">{esc(link)}</a>. Rerun it with <code>twin sysid --model '
+        f"sysid_inputs/arm.xml --logs sysid_inputs/fit.csv --validate sysid_inputs/heldout.csv --out my_fit "
+        "--params 'joint/*/damping,joint/*/frictionloss,joint/*/armature,body/payload/mass'</code> (the payload mass must be in --params: the nominal model's "
+        "is wrong, as a vendor file's would be).</p>"
         + table(["parameter", "nominal", "truth", "fitted", "95% interval", "truth inside", "unit"], rows)
     )
     return Section("System identification (demo arm)", body)

@@ -187,7 +187,11 @@ def read_trajectories(path: str | Path, topic: str | None = None) -> list[Trajec
         path: A log file, a ROS 2 bag, a LeRobot dataset, or a directory of them.
         topic: The ``sensor_msgs/msg/JointState`` topic of ROS logs with several.
     """
-    return [log for item in log_files(path) for log in _read(item, topic)]
+    items = log_files(path)
+    if topic is not None and not any(log_format(item) == "ros" for item in items):
+        raise LogError(f"holds no ROS bag or MCAP file; --topic {topic} chooses among the JointState topics of those",
+                       path)
+    return [log for item in items for log in _read(item, topic)]
 
 
 def log_files(path: str | Path) -> list[Path]:

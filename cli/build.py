@@ -23,7 +23,7 @@ def build(
     seed: int = typer.Option(None, "--seed", min=0, help="RANSAC seed."),
     method: str = typer.Option(None, "--method",
                                help="tsdf (default: TSDF fusion) or nerfstudio (train and export with nerfstudio; "
-                                    "needs a CUDA GPU and pip install 'twin-builder[gpu]')."),
+                                    "needs a CUDA GPU and pip install 'twin-builder\\[gpu]')."),
     poses: str = typer.Option(None, "--poses",
                               help="auto (default: the capture's, estimated by RGB-D odometry when it has none), "
                                    "given, or estimate (ignore the capture's)."),
@@ -31,6 +31,13 @@ def build(
     json_output: bool = typer.Option(False, "--json", help="Print one JSON document summarising the build."),
 ) -> None:
     """Fuse, gravity-align and segment a capture into a twin directory (MJCF + USD + reconstruction.ply)."""
+    from scans.build.config import METHODS, POSE_SOURCES
+    from scans.readers import LAYOUTS
+
+    for value, valid, flag in ((method, METHODS, "--method"), (poses, POSE_SOURCES, "--poses"),
+                               (capture_format, tuple(layout.name for layout in LAYOUTS), "--format")):
+        if value is not None and value not in valid:
+            raise typer.BadParameter(f"{value!r} is not one of {', '.join(valid)}", param_hint=flag)
     overrides = {"voxel": voxel, "max_frames": max_frames, "stride": stride, "seed": seed, "method": method,
                  "poses": poses}
     if config_file is not None:

@@ -55,6 +55,10 @@ def sysid(
     With --object BODY, --logs are tracked pose logs of that free body and its contact friction (and mass) is fitted.
     With --validate, exits 1 when the held-out check fails.
     """
+    from twin.executor import EXECUTORS
+
+    if executor not in EXECUTORS:
+        raise typer.BadParameter(f"{executor!r} is not one of {', '.join(EXECUTORS)}", param_hint="--executor")
     if body is not None:
         from calibration.object_run import run_object_sysid
 

@@ -115,8 +115,14 @@ class Frame:
     def depth(self) -> np.ndarray:
         """Depth in metres, (H, W) float32, 0 where invalid (and where confidence is too low)."""
         raw = self._read(self.depth_path)
-        if raw.ndim == 3:
+        if raw.ndim == 3 and raw.shape[2] == 1:
             raw = raw[..., 0]
+        if raw.ndim != 2 or raw.dtype == np.uint8:
+            kind = f"{raw.shape[2]}-channel" if raw.ndim == 3 else "single-channel"
+            raise CaptureError(
+                f"{self.depth_path}: is a {kind} {raw.dtype} image (a colour picture?); a depth image has one "
+                "channel of 16-bit integers or floats"
+            )
         if raw.shape != (self.intrinsics.height, self.intrinsics.width):
             raise CaptureError(
                 f"{self.depth_path}: depth is {raw.shape[1]}x{raw.shape[0]} but the intrinsics are for "

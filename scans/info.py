@@ -136,10 +136,14 @@ def _rgbd_info(sequence: RGBDSequence, sample: int) -> CaptureInfo:
         if len(posed) > 1 and max(extent["size"]) < 0.01:
             warnings.append("the posed cameras move less than 1 cm: the poses may be constant placeholders")
     frames = len(sequence)
-    if len(posed) < frames:
-        warnings.append(f"{frames - len(posed)} of {frames} frames have no pose; they cannot be fused without tracking")
-    if len(posed) < FEW_FRAMES:
-        warnings.append(f"only {len(posed)} posed frames; a reconstruction needs at least {FEW_FRAMES} views")
+    if not posed:
+        warnings.append(f"no frame has a pose: twin build estimates them by RGB-D odometry (slower, and the twin "
+                        "frame is then the first camera's)")
+    elif len(posed) < frames:
+        warnings.append(f"{frames - len(posed)} of {frames} frames have no pose; twin build leaves them out "
+                        "(--poses estimate estimates every frame's instead)")
+    if frames < FEW_FRAMES:
+        warnings.append(f"only {frames} frames; a reconstruction needs at least {FEW_FRAMES} views")
     if "median" not in depth:
         warnings.append(f"no valid depth in the {depth['sampled_frames']} sampled frames")
     else:

@@ -85,6 +85,19 @@ class BuildConfig:
     nerf_iterations: int = 30000
 
     def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):  # a TOML file can hold any type: say which setting is wrong
+            value, kind = getattr(self, f.name), f.type
+            if value is None and "None" in kind:
+                continue
+            if kind.startswith("int") and (isinstance(value, bool) or not isinstance(value, int)):
+                raise InputError(f"setting '{f.name}' must be a whole number, got {value!r}")
+            if kind.startswith("float") and (isinstance(value, bool) or not isinstance(value, (int, float))):
+                raise InputError(f"setting '{f.name}' must be a number, got {value!r}")
+            if kind.startswith("str") and not isinstance(value, str):
+                raise InputError(f"setting '{f.name}' must be text, got {value!r}")
+        if self.seed < 0 or not self.depth_max > 0 or not self.wall_thickness > 0:
+            raise InputError(f"seed must be >= 0, depth_max and wall_thickness > 0 m, got {self.seed}, "
+                             f"{self.depth_max} and {self.wall_thickness}")
         if not 0.001 <= self.voxel <= 0.2:
             raise InputError(f"voxel must be in [0.001, 0.2] m, got {self.voxel}")
         if self.stride < 1 or (self.max_frames is not None and self.max_frames < 1):
@@ -138,5 +151,9 @@ def load_config(path: str | Path, **overrides) -> BuildConfig:
     unknown = sorted(set(data) - valid)
     if unknown:
         raise InputError(f"unknown setting(s) {', '.join(unknown)}; valid: {', '.join(sorted(valid))}", path)
+    try:
+        BuildConfig(**data)  # the file's own values, so a wrong one is reported against the file
+    except InputError as exc:
+        raise InputError(str(exc), path) from None
     data.update({k: v for k, v in overrides.items() if v is not None})
     return BuildConfig(**data)

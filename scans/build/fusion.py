@@ -93,14 +93,16 @@ def _images(o3d, frame, depth_max: float):
     if any(0 < value <= depth_max * frame.depth_scale for value in frame.depth_invalid):
         return None
     size = (frame.intrinsics.height, frame.intrinsics.width)
-    depth = o3d.t.io.read_image(str(frame.depth_path))
+    with o3d.utility.VerbosityContextManager(o3d.utility.VerbosityLevel.Error):  # a bad file: the numpy path says
+        depth = o3d.t.io.read_image(str(frame.depth_path))
     if depth.dtype != o3d.core.uint16 or depth.channels != 1 or (depth.rows, depth.columns) != size:
         return None  # the numpy path reads it, converts it or says what is wrong
     color = None
     if frame.color_path is not None:
         if frame.color_path.suffix.lower() not in (".png", ".jpg", ".jpeg"):
             return None
-        color = o3d.t.io.read_image(str(frame.color_path))
+        with o3d.utility.VerbosityContextManager(o3d.utility.VerbosityLevel.Error):
+            color = o3d.t.io.read_image(str(frame.color_path))
         if color.dtype != o3d.core.uint8 or color.channels != 3 or (color.rows, color.columns) != size:
             return None
     return depth, float(frame.depth_scale), color
@@ -193,7 +195,9 @@ def _extract(o3d, grid, frames: int, notes: tuple[str, ...]) -> Surface:
     colours) are also the surface points, in a fixed order (the grid's hash map is filled in parallel)."""
     mesh = grid.extract_triangle_mesh(weight_threshold=WEIGHT_THRESHOLD)
     if mesh.triangle.indices.shape[0] == 0:
-        raise CaptureError("fusion produced an empty surface: check the depth scale and the poses")
+        raise CaptureError(f"fusion of {frames} frames produced an empty surface (surface voxels need at least "
+                           f"{WEIGHT_THRESHOLD:g} overlapping views): check the depth scale and the poses, and give "
+                           "more overlapping frames (--max-frames, --stride)")
     points = mesh.vertex.positions.numpy().astype(np.float64)
     order = np.lexsort(points.T[::-1])
     rank = np.empty_like(order)

@@ -145,5 +145,5 @@ def test_cli_method_nerfstudio_without_a_gpu_is_one_line_and_writes_nothing(capt
 def test_cli_unknown_method_lists_the_valid_ones(capture, tmp_path, capsys):
     from cli.main import main
 
-    assert main(["build", str(capture), "--out", str(tmp_path / "t"), "--method", "nerf", "--quiet"]) == 1
-    assert "unknown method 'nerf'; valid: tsdf, nerfstudio" in capsys.readouterr().err
+    assert main(["build", str(capture), "--out", str(tmp_path / "t"), "--method", "nerf", "--quiet"]) == 2
+    assert "'nerf' is not one of tsdf, nerfstudio" in capsys.readouterr().err

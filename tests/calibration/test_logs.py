@@ -190,3 +190,24 @@ def test_shipped_maps_load():
     for path in sorted((Path(__file__).parents[2] / "calibration" / "maps").glob("*.toml")):
         document = load_column_map(path)
         assert "q" in document and "tau" in document
+
+
+def test_time_in_milliseconds_is_refused_before_the_fit():
+    from calibration.checks import check_length
+    from calibration.errors import ShortLogError
+
+    log = _log(n=50, dt=10.0)  # 10 ms steps written as 10 "seconds"
+    with pytest.raises(ShortLogError) as exc:
+        check_length(log, 0.2)
+    assert str(exc.value) == ("x: samples come every 10 s, too slowly for 0.2 s segments (at least 4 samples each); "
+                              "is the time column in milliseconds? It must be in seconds")
+    assert check_length(_log(n=2000, dt=0.01), 0.2) == []
+
+
+def test_topic_without_a_bag_is_refused(tmp_path):
+    path = tmp_path / "log.csv"
+    write_csv(_log(), path)
+    with pytest.raises(LogError) as exc:
+        read_logs(path, topic="/joint_states")
+    assert str(exc.value) == (f"{path}: holds no ROS bag or MCAP file; --topic /joint_states chooses among the "
+                              "JointState topics of those")

@@ -491,3 +491,12 @@ def test_real_realsense_bin_scan_reads_as_7scenes(shared_data):
         assert data.color.shape == (480, 640, 3) and 0.25 < valid.size / data.depth.size < 0.5
         p1, p50, p99 = np.percentile(valid, [1, 50, 99])
         assert 0.15 < p1 and 0.3 < p50 < 3.0 and p99 < 3.0
+
+
+def test_a_colour_picture_in_place_of_a_depth_image_is_refused(tmp_path):
+    out = _capture(tmp_path, "7scenes")
+    shutil.copy(out / "frame-000000.color.png", out / "frame-000001.depth.png")
+    frame = read_capture(out).frames[1]
+    with pytest.raises(CaptureError) as exc:
+        frame.depth()
+    assert str(exc.value).startswith(f"{out / 'frame-000001.depth.png'}: is a 3-channel uint8 image (a colour picture?)")
