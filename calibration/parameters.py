@@ -180,7 +180,10 @@ def resolve_parameters(
     found: dict[str, Parameter] = {}
     for item in items:
         parts = item.split("/")
-        if len(parts) != 3 or parts[0] not in ATTRIBUTES or parts[2] not in ATTRIBUTES[parts[0]]:
+        if len(parts) == 3 and parts[0] in ATTRIBUTES and parts[2] not in ATTRIBUTES[parts[0]]:
+            raise ParameterError(f"parameter '{item}': a {parts[0]} has no fitted attribute '{parts[2]}'; "
+                                 f"valid: {', '.join(ATTRIBUTES[parts[0]])}")
+        if len(parts) != 3 or parts[0] not in ATTRIBUTES:
             raise ParameterError(f"parameter '{item}' is not <kind>/<element>/<attribute>; {_valid_forms()}")
         kind, pattern, attribute = parts
         candidates = _element_names(model, kind, joints)
@@ -188,7 +191,7 @@ def resolve_parameters(
         if not matches:
             if kind == "joint" and joints is not None and pattern in _element_names(model, kind, None):
                 raise ParameterError(f"parameter '{item}': joint '{pattern}' is not in the logs; the logged joints are: {', '.join(candidates)}")
-            what = "hinge or slide joints" if kind == "joint" else f"{kind}s"
+            what = {"joint": "hinge or slide joints", "body": "bodies"}.get(kind, f"{kind}s")
             raise ParameterError(f"parameter '{item}' matches nothing; the model's {what} are: {', '.join(candidates) or '(none)'}")
         for element in matches:
             name = f"{kind}/{element}/{attribute}"

@@ -44,8 +44,9 @@ def test_wildcards_restricted_to_logged_joints_and_priors(model):
     [
         ("joint/elbw/damping", None, "parameter 'joint/elbw/damping' matches nothing; the model's hinge or slide joints are: yaw, shoulder, elbow, wrist"),
         ("joint/wrist/damping", ("yaw",), "parameter 'joint/wrist/damping': joint 'wrist' is not in the logs; the logged joints are: yaw"),
-        ("joint/*/stiffness", None, "parameter 'joint/*/stiffness' is not <kind>/<element>/<attribute>; valid forms: joint/<name>/damping, joint/<name>/frictionloss, joint/<name>/armature, body/<name>/mass, geom/<name>/friction"),
-        ("body/nothing/mass", None, "parameter 'body/nothing/mass' matches nothing; the model's bodys are: base, turret, upper_arm, forearm, hand, payload"),
+        ("joint/*/stiffness", None, "parameter 'joint/*/stiffness': a joint has no fitted attribute 'stiffness'; valid: damping, frictionloss, armature"),
+        ("link/*/mass", None, "parameter 'link/*/mass' is not <kind>/<element>/<attribute>; valid forms: joint/<name>/damping, joint/<name>/frictionloss, joint/<name>/armature, body/<name>/mass, geom/<name>/friction"),
+        ("body/nothing/mass", None, "parameter 'body/nothing/mass' matches nothing; the model's bodies are: base, turret, upper_arm, forearm, hand, payload"),
     ],
 )
 def test_bad_names(model, spec, joints, message):
