@@ -57,6 +57,13 @@ def plot_trace(path: Path, trace: dict, joints: tuple[str, ...]) -> None:
     plt.close(fig)
 
 
+def _stop_reason(message: str) -> str:
+    """The optimizer's stop message, with the stopping rule's callback exit said in words."""
+    if "StopIteration" in message:
+        return "converged: a further step would lower the cost by less than 1% of the residual variance"
+    return message
+
+
 def write_sysid_report(out: Path, *, records: list[dict], fit: dict, validation, warnings: list[str], notes: list[str]) -> list[str]:
     """Write ``out/report.html`` (and its plots); returns notes about what was left out."""
     left_out = []
@@ -79,7 +86,7 @@ def write_sysid_report(out: Path, *, records: list[dict], fit: dict, validation,
     if warnings or left_out:
         sections.append(Section("Warnings", warnings_block(warnings + left_out)))
     starts = table(["start", "cost", "residual evaluations", "Jacobians", "stopped because"],
-                   [[i, s["cost"], s["evaluations"], s["jacobians"], s["message"]] for i, s in enumerate(fit["starts"])])
+                   [[i, s["cost"], s["evaluations"], s["jacobians"], _stop_reason(s["message"])] for i, s in enumerate(fit["starts"])])
     channels = table(["channel", "weight (1/RMS residual)"], [[c, w] for c, w in zip(fit["channels"], fit["weights"])])
     how = "".join(f"<li>{esc(n)}</li>" for n in notes)
     sections.append(Section("How the fit ran", f"<ul>{how}</ul>{starts}{channels}"))

@@ -34,9 +34,10 @@ def esc(value: object) -> str:
 
 
 def fmt(value: object, digits: int = 3) -> str:
-    """Numbers rounded for display; sequences joined with spaces; anything else as text."""
+    """Numbers rounded for display (``digits`` decimals, or significant digits below 0.01 so a small std
+    does not show as 0.000); sequences joined with spaces; anything else as text."""
     if isinstance(value, float):
-        return f"{value:.{digits}f}"
+        return f"{value:.{digits}g}" if 0 < abs(value) < 0.01 else f"{value:.{digits}f}"
     if isinstance(value, (list, tuple)):
         return " ".join(fmt(v, digits) for v in value)
     return str(value)
