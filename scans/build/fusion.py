@@ -130,6 +130,26 @@ def integrate_frame(o3d, grid, depth, color, intrinsic, pose: np.ndarray, depth_
         grid.integrate(blocks, depth, intrinsic, extrinsic, depth_scale, depth_max, trunc_voxels)
 
 
+def posed_sequence(sequence: RGBDSequence, poses: str = "auto", *, depth_max: float = 5.0,
+                   odometry: OdometrySettings | None = None, progress: Progress | None = None
+                   ) -> tuple[RGBDSequence, np.ndarray | None, tuple[str, ...]]:
+    """``sequence`` with the poses ``poses`` (one of :data:`POSE_SOURCES`) asks for: as it is, or estimated by
+    RGB-D odometry when it has none or ``poses`` is ``"estimate"``. Returns the sequence, the estimated poses
+    of the tracked frames (F, 4, 4) or None, and notes (the estimate's summary and warnings).
+
+    Raises:
+        CaptureError: ``poses`` is ``"given"`` and no frame has a pose.
+    """
+    if poses == "given" and sequence.posed == 0:
+        raise CaptureError("the capture has no poses; fuse with poses='auto' or 'estimate' to estimate them by "
+                           "RGB-D odometry", sequence.root)
+    if poses != "estimate" and sequence.posed > 0:
+        return sequence, None, ()
+    estimate = estimate_poses(sequence, odometry or OdometrySettings(depth_max=depth_max), progress=progress)
+    return (with_poses(sequence, estimate), estimate.poses[estimate.tracked],
+            (estimate.note(), *estimate.warnings))
+
+
 def fuse_sequence(sequence: RGBDSequence, *, voxel: float = 0.01, depth_max: float = 5.0,
                   trunc_voxels: float = 4.0, poses: str = "auto", odometry: OdometrySettings | None = None,
                   progress: Progress | None = None) -> Surface:
@@ -153,16 +173,11 @@ def fuse_sequence(sequence: RGBDSequence, *, voxel: float = 0.01, depth_max: flo
     """
     if poses not in POSE_SOURCES:
         raise CaptureError(f"unknown pose source {poses!r}; valid: {', '.join(POSE_SOURCES)}")
-    if poses == "given" and sequence.posed == 0:
-        raise CaptureError("the capture has no poses; fuse with poses='auto' or 'estimate' to estimate them by "
-                           "RGB-D odometry", sequence.root)
     o3d = require("open3d", "scan", "fusing RGB-D captures")
     step = progress or (lambda _s, _d, _t: None)
-    estimated, notes = None, []
-    if poses == "estimate" or sequence.posed == 0:
-        estimate = estimate_poses(sequence, odometry or OdometrySettings(depth_max=depth_max), progress=step)
-        sequence, notes = with_poses(sequence, estimate), [estimate.note(), *estimate.warnings]
-        estimated = estimate.poses[estimate.tracked]
+    sequence, estimated, notes = posed_sequence(sequence, poses, depth_max=depth_max, odometry=odometry,
+                                                progress=step)
+    notes = list(notes)
     grid = make_grid(o3d, voxel)
     frames = [f for f in sequence.frames if f.pose is not None]
     if len(frames) < len(sequence):

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from scans.build.config import BuildConfig
-from scans.build.fusion import Surface, surface_of
+from scans.build.fusion import Surface, posed_sequence, surface_of
 from scans.build.gravity import (
     capture_to_world,
     detect_planes,
@@ -276,14 +276,7 @@ def _nerfstudio_surface(capture, out: Path, config: BuildConfig, step) -> Surfac
     problem = gpu_problem()  # before any pose estimation
     if problem is not None:
         raise CaptureError(f"--method nerfstudio cannot run: {problem}")
-    notes: tuple[str, ...] = ()
-    estimated = None
-    if config.poses == "estimate" or capture.posed == 0:
-        from scans.build.odometry import estimate_poses, with_poses
-
-        estimate = estimate_poses(capture, progress=step)
-        capture, notes = with_poses(capture, estimate), (estimate.note(), *estimate.warnings)
-        estimated = np.array([f.pose for f in capture.frames if f.pose is not None])
+    capture, estimated, notes = posed_sequence(capture, config.poses, depth_max=config.depth_max, progress=step)
     out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}.nerfstudio-", dir=out.parent))
     try:
